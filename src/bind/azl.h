@@ -1,0 +1,65 @@
+/*
+ * azl.h - internal interface of the Lua binding (src/bind). Every C object Lua can see is a
+ * full userdata holding one reference to its core object; the Lua values it needs (cached
+ * wrappers, a Lua body reader, free-form attributes) live in its uservalue table, so the GC
+ * traces them and no registry reference is needed.
+ */
+#ifndef AZL_H
+#define AZL_H
+
+#include "azc_common.h"
+#include "azc_curl.h"
+#include "azc_headers.h"
+#include "azc_request.h"
+#include "azc_response.h"
+#include "azl_compat.h"
+
+#define AZL_HEADERS_MT "azure.core.Headers"
+#define AZL_REQUEST_MT "azure.core.HttpRequest"
+#define AZL_RESPONSE_MT "azure.core.HttpResponse"
+#define AZL_CURL_MT "azure.core.CurlTransport"
+#define AZL_XFER_MT "azure.core.CurlTransfer"
+
+/* Module sections, each registering its functions into the module table at the stack top. */
+void azl_headers_open(lua_State *L);
+void azl_request_open(lua_State *L);
+void azl_response_open(lua_State *L);
+void azl_curl_open(lua_State *L);
+void azl_url_open(lua_State *L);
+
+/* Push `nil, err` where err is the azure.core.exceptions object for @p err; returns 2. */
+int azl_push_error(lua_State *L, const azc_error *err);
+/* Same for a bare code with a message. */
+int azl_push_code(lua_State *L, azc_code code, const char *msg);
+
+/* Push a Headers userdata sharing @p h (takes a reference). @p readonly forbids writes. */
+void azl_headers_push(lua_State *L, azc_headers *h);
+/* The core headers behind the Headers userdata at @p idx, or NULL. */
+azc_headers *azl_headers_test(lua_State *L, int idx);
+/* Fill @p h from a Lua table ({name = value} or a Headers userdata) at @p idx; raises on misuse. */
+void azl_headers_fill(lua_State *L, int idx, azc_headers *h);
+
+/* Requests: push a new userdata owning one reference to @p r. */
+void azl_request_push(lua_State *L, azc_request *r);
+azc_request *azl_request_check(lua_State *L, int idx);
+azc_request *azl_request_test(lua_State *L, int idx);
+/* 1 when the request at @p idx has a Lua reader body (the driver must feed it). */
+int azl_request_is_fed(lua_State *L, int idx);
+
+/* Responses: push a new userdata for @p r (takes over one reference); @p req_idx is the stack
+ * index of the HttpRequest userdata it answers (0: none), kept in the uservalue. */
+void azl_response_push(lua_State *L, azc_response *r, int req_idx);
+azc_response *azl_response_check(lua_State *L, int idx);
+
+/* Per-call transport options read from the Lua options table at @p idx (0: none). String
+ * fields point into Lua strings reachable from that table: valid while it is on the stack. */
+void azl_send_options_read(lua_State *L, int idx, azc_send_options *out_opts);
+
+/* Generic helpers. */
+int azl_uservalue_field(lua_State *L, int idx, const char *key); /* pushes value, returns type */
+void azl_uservalue_set(lua_State *L, int idx, const char *key);  /* pops value into uservalue */
+void azl_new_uservalue(lua_State *L, int idx);                   /* fresh table as uservalue */
+/* Look @p key up in the Lua methods table registered for metatable @p mt; pushes it. */
+int azl_methods_lookup(lua_State *L, const char *mt, int key_idx);
+
+#endif

@@ -1,0 +1,307 @@
+/*
+ * azc_response.c - HTTP response and its body: complete, pulled from a C source, or fed.
+ *
+ * Invariants: `raw` holds raw (still encoded) bytes received but not yet decoded or handed out;
+ * `dec` holds decoded bytes not yet handed out; `content` is the whole decoded body once
+ * `is_read`. A stream is consumed once iteration reached its end; a body read into memory can be
+ * served again from `content` by the binding.
+ */
+#include "azc_response.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct azc_response {
+  int refs;
+  int status;
+  char *reason;
+  char *url;
+  azc_headers *headers;
+  azc_request *request;
+
+  azc_body_source source; /* pull == NULL: no C source */
+  int has_source;
+  int fed;       /* bytes arrive through azc_response_feed */
+  int input_eof; /* no more raw bytes will arrive */
+  int out_eof;   /* everything was handed out */
+  int started;   /* iteration started (stream no longer re-readable) */
+  int consumed;  /* iterated to the end */
+  int is_read;
+  int closed;
+
+  azc_decoder *decoder;
+  int decoder_done;
+  azc_buf raw;
+  azc_buf dec;
+  azc_buf content;
+};
+
+azc_response *azc_response_new(int status, const char *reason, azc_request *request) {
+  azc_response *r = calloc(1, sizeof *r);
+  if (!r)
+    return NULL;
+  r->refs = 1;
+  r->status = status;
+  r->reason = azc__strndup(reason ? reason : "", reason ? strlen(reason) : 0);
+  r->headers = azc_headers_new();
+  if (!r->reason || !r->headers) {
+    azc_response_unref(r);
+    return NULL;
+  }
+  r->request = azc_request_ref(request);
+  /* no body until one is given: an empty complete body */
+  r->input_eof = 1;
+  return r;
+}
+
+azc_response *azc_response_ref(azc_response *r) {
+  if (r)
+    r->refs++;
+  return r;
+}
+
+static void release_source(azc_response *r) {
+  if (r->has_source) {
+    r->has_source = 0;
+    if (r->source.close)
+      r->source.close(r->source.self);
+  }
+}
+
+void azc_response_unref(azc_response *r) {
+  if (!r || --r->refs > 0)
+    return;
+  release_source(r);
+  azc_decoder_free(r->decoder);
+  azc_buf_free(&r->raw);
+  azc_buf_free(&r->dec);
+  azc_buf_free(&r->content);
+  azc_headers_unref(r->headers);
+  azc_request_unref(r->request);
+  free(r->reason);
+  free(r->url);
+  free(r);
+}
+
+int azc_response_status(const azc_response *r) { return r->status; }
+const char *azc_response_reason(const azc_response *r) { return r->reason; }
+
+azc_code azc_response_set_reason(azc_response *r, const char *reason, size_t len) {
+  char *p = azc__strndup(reason, len);
+  if (!p)
+    return AZC_ERR_NOMEM;
+  free(r->reason);
+  r->reason = p;
+  return AZC_OK;
+}
+
+azc_headers *azc_response_headers(azc_response *r) { return r->headers; }
+azc_request *azc_response_request(azc_response *r) { return r->request; }
+
+const char *azc_response_url(const azc_response *r) {
+  if (r->url)
+    return r->url;
+  return r->request ? azc_request_url(r->request) : "";
+}
+
+azc_code azc_response_set_url(azc_response *r, const char *url) {
+  char *p = azc__strndup(url, strlen(url));
+  if (!p)
+    return AZC_ERR_NOMEM;
+  free(r->url);
+  r->url = p;
+  return AZC_OK;
+}
+
+azc_code azc_response_set_body(azc_response *r, const char *data, size_t len) {
+  r->raw.len = 0;
+  if (azc_buf_append(&r->raw, data, len) != AZC_OK)
+    return AZC_ERR_NOMEM;
+  r->input_eof = 1;
+  return AZC_OK;
+}
+
+azc_code azc_response_set_content(azc_response *r, const char *data, size_t len) {
+  r->content.len = 0;
+  if (azc_buf_append(&r->content, data, len) != AZC_OK)
+    return AZC_ERR_NOMEM;
+  r->input_eof = r->out_eof = 1;
+  r->is_read = 1;
+  return AZC_OK;
+}
+
+void azc_response_set_source(azc_response *r, const azc_body_source *src) {
+  release_source(r);
+  r->source = *src;
+  r->has_source = 1;
+  r->input_eof = 0;
+}
+
+void azc_response_set_fed(azc_response *r) {
+  r->fed = 1;
+  r->input_eof = 0;
+}
+
+azc_code azc_response_feed(azc_response *r, const char *data, size_t len, int eof) {
+  if (len && azc_buf_append(&r->raw, data, len) != AZC_OK)
+    return AZC_ERR_NOMEM;
+  if (eof)
+    r->input_eof = 1;
+  return AZC_OK;
+}
+
+/* Make sure raw bytes are available or input ended. NEED_INPUT for a dry fed body. */
+static azc_code fill_raw(azc_response *r, size_t max, azc_read_state *out_state,
+                         azc_error *out_err) {
+  *out_state = AZC_READ_DATA;
+  while (r->raw.len == 0 && !r->input_eof) {
+    if (r->has_source) {
+      int eof = 0;
+      azc_code rc = r->source.pull(r->source.self, max, &r->raw, &eof, out_err);
+      if (rc != AZC_OK)
+        return rc;
+      if (eof) {
+        r->input_eof = 1;
+        release_source(r); /* finished: the connection can go back to the pool now */
+      }
+    } else if (r->fed) {
+      *out_state = AZC_READ_NEED_INPUT;
+      return AZC_OK;
+    } else {
+      r->input_eof = 1;
+    }
+  }
+  return AZC_OK;
+}
+
+static azc_code ensure_decoder(azc_response *r, azc_error *out_err) {
+  if (!r->decoder) {
+    const char *ce = azc_headers_get(r->headers, "Content-Encoding", 16, NULL);
+    return azc_decoder_new(ce, &r->decoder, out_err);
+  }
+  return AZC_OK;
+}
+
+/* Hand out up to max bytes of `from`, appending to `out`. */
+static void hand_out(azc_buf *from, size_t max, azc_buf *out, azc_code *rc) {
+  size_t n = from->len < max ? from->len : max;
+  *rc = azc_buf_append(out, from->data, n);
+  if (*rc == AZC_OK)
+    azc_buf_consume(from, n);
+}
+
+azc_code azc_response_next(azc_response *r, int raw, size_t max, azc_buf *ref_out,
+                           azc_read_state *out_state, azc_error *out_err) {
+  azc_code rc;
+  *out_state = AZC_READ_EOF;
+  if (max == 0)
+    max = 4096;
+  if (r->closed && !r->out_eof)
+    return azc_error_set(out_err, AZC_ERR_STREAM_CLOSED, "the response has been closed");
+  if (r->consumed || (r->is_read && !r->started))
+    return azc_error_set(out_err, AZC_ERR_STREAM_CONSUMED, "the stream has been consumed");
+  r->started = 1;
+  for (;;) {
+    if (!raw && r->dec.len) {
+      hand_out(&r->dec, max, ref_out, &rc);
+      *out_state = AZC_READ_DATA;
+      return rc;
+    }
+    rc = fill_raw(r, max, out_state, out_err);
+    if (rc != AZC_OK || *out_state == AZC_READ_NEED_INPUT)
+      return rc;
+    if (r->raw.len) {
+      if (raw) {
+        hand_out(&r->raw, max, ref_out, &rc);
+        *out_state = AZC_READ_DATA;
+        return rc;
+      }
+      if ((rc = ensure_decoder(r, out_err)) != AZC_OK)
+        return rc;
+      rc = azc_decoder_write(r->decoder, r->raw.data, r->raw.len, &r->dec, out_err);
+      r->raw.len = 0;
+      if (rc != AZC_OK)
+        return rc;
+      continue;
+    }
+    /* input ended */
+    if (!raw && !r->decoder_done && r->decoder) {
+      r->decoder_done = 1;
+      rc = azc_decoder_finish(r->decoder, &r->dec, out_err);
+      if (rc != AZC_OK)
+        return rc;
+      continue;
+    }
+    r->out_eof = 1;
+    r->consumed = 1;
+    *out_state = AZC_READ_EOF;
+    return AZC_OK;
+  }
+}
+
+azc_code azc_response_read(azc_response *r, azc_read_state *out_state, azc_error *out_err) {
+  azc_code rc;
+  *out_state = AZC_READ_EOF;
+  if (r->is_read)
+    return AZC_OK;
+  if (r->closed)
+    return azc_error_set(out_err, AZC_ERR_STREAM_CLOSED, "the response has been closed");
+  if (r->consumed)
+    return azc_error_set(out_err, AZC_ERR_STREAM_CONSUMED, "the stream has been consumed");
+  for (;;) {
+    /* fast path: an identity body already complete in memory is moved, not copied */
+    if (r->input_eof && !r->has_source && r->dec.len == 0 && r->content.len == 0 && !r->decoder) {
+      const char *ce = azc_headers_get(r->headers, "Content-Encoding", 16, NULL);
+      if (!ce || !*ce || azc__ieq(ce, strlen(ce), "identity", 8)) {
+        azc_buf t = r->content;
+        r->content = r->raw;
+        r->raw = t;
+        r->raw.len = 0;
+        break;
+      }
+    }
+    rc = azc_response_next(r, 0, 1u << 20, &r->content, out_state, out_err);
+    r->started = 0; /* reading into memory keeps the body re-readable */
+    if (rc != AZC_OK)
+      return rc;
+    if (*out_state == AZC_READ_NEED_INPUT)
+      return AZC_OK;
+    if (*out_state == AZC_READ_EOF)
+      break;
+  }
+  if (r->content.data == NULL && azc_buf_reserve(&r->content, 0) != AZC_OK)
+    return azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
+  r->is_read = 1;
+  r->consumed = 0;
+  r->out_eof = 1;
+  r->input_eof = 1;
+  *out_state = AZC_READ_EOF;
+  release_source(r);
+  return AZC_OK;
+}
+
+const char *azc_response_content(const azc_response *r, size_t *out_len) {
+  if (!r->is_read) {
+    if (out_len)
+      *out_len = 0;
+    return NULL;
+  }
+  if (out_len)
+    *out_len = r->content.len;
+  return r->content.data ? r->content.data : "";
+}
+
+int azc_response_is_read(const azc_response *r) { return r->is_read; }
+int azc_response_is_stream_consumed(const azc_response *r) {
+  return r->consumed || r->started || r->is_read;
+}
+int azc_response_is_closed(const azc_response *r) { return r->closed; }
+
+void azc_response_close(azc_response *r) {
+  if (r->closed)
+    return;
+  r->closed = 1;
+  release_source(r);
+  azc_buf_free(&r->raw);
+  azc_buf_free(&r->dec);
+}
