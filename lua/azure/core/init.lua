@@ -7,7 +7,7 @@ M.VERSION = "0.1.0"
 -- Submodules are loaded on first use so `require("azure.core")` stays cheap.
 local lazy = {
    PipelineClient = function() return require("azure.core.pipeline_client").PipelineClient end,
-   MatchConditions = function() return require("azure.core.match_conditions") end,
+   MatchConditions = function() return require("azure.core.match_conditions").MatchConditions end,
 }
 
 return setmetatable(M, {

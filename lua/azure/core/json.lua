@@ -60,6 +60,13 @@ local function substitute(v)
    return setmetatable(out, getmetatable(v))
 end
 
+-- cjson 2.1.0 escapes every "/" as "\/": valid, but not what other encoders write. Every "/"
+-- in its output is preceded by that escape, so undoing it cannot touch anything else.
+local function unescape_slashes(s)
+   if s:find("\\/", 1, true) then s = s:gsub("\\/", "/") end
+   return s
+end
+
 --- Encode a Lua value as JSON text.
 -- @return string, or nil and an error message
 function M.encode(v)
@@ -67,11 +74,30 @@ function M.encode(v)
       local ok, s = pcall(engine.encode, substitute(v))
       if not ok then return nil, s end
       s = s:gsub('"\\u0000azure.core.json.empty_array\\u0000"', "[]")
-      return s
+      return unescape_slashes(s)
    end
    local ok, s = pcall(engine.encode, v)
    if not ok then return nil, s end
-   return s
+   return unescape_slashes(s)
+end
+
+-- cjson decodes every number as a float; on Lua 5.3+ integral values within 2^53 become
+-- integers again, so 42 prints as "42" and works as a table index.
+local tointeger = math.tointeger
+local function integers(v, depth)
+   if type(v) == "number" then
+      if v == v and v >= -9007199254740992 and v <= 9007199254740992 then
+         return tointeger(v) or v
+      end
+      return v
+   end
+   if type(v) == "table" and depth < 1000 then
+      for k, x in pairs(v) do
+         local tx = type(x)
+         if tx == "number" or tx == "table" then v[k] = integers(x, depth + 1) end
+      end
+   end
+   return v
 end
 
 --- Decode JSON text; `null` becomes `json.NULL`.
@@ -80,6 +106,7 @@ function M.decode(s)
    if type(s) ~= "string" then return nil, "expected a string, got " .. type(s) end
    local ok, v = pcall(engine.decode, s)
    if not ok then return nil, tostring(v) end
+   if tointeger then return integers(v, 0) end
    return v
 end
 
