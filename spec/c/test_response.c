@@ -1,0 +1,117 @@
+/* Unit tests for azc_response: complete, fed and decoded bodies, read-once rules. */
+#include <string.h>
+#include <zlib.h>
+
+#include "azc_response.h"
+#include "ctest.h"
+
+static void test_content(void) {
+  azc_response *r = azc_response_new(200, "OK", NULL);
+  azc_read_state st;
+  size_t n;
+  CHECK_INT(azc_response_status(r), 200);
+  CHECK_STR(azc_response_reason(r), "OK");
+  CHECK(azc_response_content(r, &n) == NULL);
+  CHECK_INT(azc_response_set_body(r, "hello", 5), AZC_OK);
+  CHECK_INT(azc_response_read(r, &st, NULL), AZC_OK);
+  CHECK_STR(azc_response_content(r, &n), "hello");
+  CHECK(azc_response_is_read(r));
+  azc_response_close(r);
+  azc_response_close(r);
+  CHECK(azc_response_is_closed(r));
+  CHECK_STR(azc_response_content(r, &n), "hello"); /* read content survives close */
+  azc_response_unref(r);
+}
+
+static void test_fed_stream(void) {
+  azc_response *r = azc_response_new(200, NULL, NULL);
+  azc_buf out = {0};
+  azc_read_state st;
+  azc_error err;
+  azc_response_set_fed(r);
+  CHECK_INT(azc_response_next(r, 0, 4, &out, &st, &err), AZC_OK);
+  CHECK_INT(st, AZC_READ_NEED_INPUT);
+  azc_response_feed(r, "abcdef", 6, 0);
+  CHECK_INT(azc_response_next(r, 0, 4, &out, &st, &err), AZC_OK);
+  CHECK_INT(st, AZC_READ_DATA);
+  CHECK_INT(out.len, 4);
+  CHECK_INT(azc_response_next(r, 0, 4, &out, &st, &err), AZC_OK);
+  CHECK_INT(out.len, 6);
+  CHECK_INT(azc_response_next(r, 0, 4, &out, &st, &err), AZC_OK);
+  CHECK_INT(st, AZC_READ_NEED_INPUT);
+  azc_response_feed(r, NULL, 0, 1);
+  CHECK_INT(azc_response_next(r, 0, 4, &out, &st, &err), AZC_OK);
+  CHECK_INT(st, AZC_READ_EOF);
+  CHECK(azc_response_is_stream_consumed(r));
+  CHECK_INT(azc_response_next(r, 0, 4, &out, &st, &err), AZC_ERR_STREAM_CONSUMED);
+  CHECK_INT(azc_response_read(r, &st, &err), AZC_ERR_STREAM_CONSUMED);
+  azc_buf_free(&out);
+  azc_response_unref(r);
+}
+
+static void test_gzip_decoded_and_raw(void) {
+  const char *text = "hello hello hello hello hello";
+  unsigned char gz[256];
+  z_stream z;
+  azc_response *r;
+  azc_buf out = {0};
+  azc_read_state st;
+  size_t gzlen, n;
+  memset(&z, 0, sizeof z);
+  deflateInit2(&z, 6, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY);
+  z.next_in = (unsigned char *)text;
+  z.avail_in = (uInt)strlen(text);
+  z.next_out = gz;
+  z.avail_out = sizeof gz;
+  deflate(&z, Z_FINISH);
+  gzlen = sizeof gz - z.avail_out;
+  deflateEnd(&z);
+
+  r = azc_response_new(200, "OK", NULL);
+  azc_headers_set(azc_response_headers(r), "Content-Encoding", 16, "gzip", 4);
+  azc_response_set_body(r, (const char *)gz, gzlen);
+  CHECK_INT(azc_response_read(r, &st, NULL), AZC_OK);
+  CHECK_STR(azc_response_content(r, &n), text);
+  azc_response_unref(r);
+
+  r = azc_response_new(200, "OK", NULL);
+  azc_headers_set(azc_response_headers(r), "Content-Encoding", 16, "gzip", 4);
+  azc_response_set_body(r, (const char *)gz, gzlen);
+  while (azc_response_next(r, 1, 7, &out, &st, NULL) == AZC_OK && st == AZC_READ_DATA)
+    ;
+  CHECK_INT(out.len, gzlen);
+  CHECK(memcmp(out.data, gz, gzlen) == 0);
+  azc_buf_free(&out);
+  azc_response_unref(r);
+}
+
+static void test_corrupt_gzip(void) {
+  azc_response *r = azc_response_new(200, "OK", NULL);
+  azc_read_state st;
+  azc_error err;
+  azc_headers_set(azc_response_headers(r), "Content-Encoding", 16, "gzip", 4);
+  azc_response_set_body(r, "not gzip at all", 15);
+  CHECK_INT(azc_response_read(r, &st, &err), AZC_ERR_DECODE);
+  CHECK_INT(err.code, AZC_ERR_DECODE);
+  azc_response_unref(r);
+}
+
+static void test_closed_stream(void) {
+  azc_response *r = azc_response_new(200, "OK", NULL);
+  azc_buf out = {0};
+  azc_read_state st;
+  azc_response_set_fed(r);
+  azc_response_close(r);
+  CHECK_INT(azc_response_next(r, 0, 10, &out, &st, NULL), AZC_ERR_STREAM_CLOSED);
+  CHECK_INT(azc_response_read(r, &st, NULL), AZC_ERR_STREAM_CLOSED);
+  azc_response_unref(r);
+}
+
+int main(void) {
+  CTEST_RUN(test_content);
+  CTEST_RUN(test_fed_stream);
+  CTEST_RUN(test_gzip_decoded_and_raw);
+  CTEST_RUN(test_corrupt_gzip);
+  CTEST_RUN(test_closed_stream);
+  CTEST_END();
+}
