@@ -1,0 +1,934 @@
+--- Scripted HTTP/1.1 test server for the busted specs and the C tests.
+--
+-- Run as `lua5.4 spec/support/server.lua`. It binds 127.0.0.1 on two ephemeral ports and prints
+-- exactly two lines on stdout, `PORT <n>` (the HTTP server) and `BLACKHOLE <n>` (a listener that
+-- is never accepted, for connect-timeout tests), then serves until killed by pid.
+--
+-- One process, one coroutine per connection, a `socket.select` loop with timers: a slow or hung
+-- client never blocks the others. The routes are listed in docs/testing.md.
+--
+-- Set AZC_TEST_SERVER_LOG=1 to log one line per request on stderr.
+
+local socket = require("socket")
+local mime = require("mime")
+local cjson = require("cjson")
+
+local coroutine, string, table, math = coroutine, string, table, math
+local tonumber, tostring, pairs, ipairs, type = tonumber, tostring, pairs, ipairs, type
+local now = socket.gettime
+
+local IO_TIMEOUT = 60 -- seconds a read or write may stall before the connection is dropped
+local HANG_TIMEOUT = 3600 -- /fault/hang holds the socket until the client closes (bounded)
+local MAX_HEAD = 256 * 1024 -- request line + headers
+local RECV_SIZE = 65536
+
+local log_enabled = os.getenv("AZC_TEST_SERVER_LOG") == "1"
+
+local function log(...)
+   if log_enabled then
+      io.stderr:write(string.format(...), "\n")
+   end
+end
+
+---------------------------------------------------------------------------------------------------
+-- Scheduler: each coroutine waits for one socket (read or write) and/or a deadline.
+---------------------------------------------------------------------------------------------------
+
+-- co -> wait record {kind = "r"|"w"|nil, sock = s|nil, deadline = t|nil}
+local waiting = {}
+
+local function resume(co, ...)
+   waiting[co] = nil
+   local ok, err = coroutine.resume(co, ...)
+   if not ok then
+      io.stderr:write("server.lua: handler error: ", tostring(err), "\n",
+         debug.traceback(co), "\n")
+   end
+end
+
+--- Suspends the running coroutine until `sock` is ready for `kind` ("r" or "w"), or until
+-- `deadline` (absolute time). Returns true when ready, false on deadline.
+local function wait(kind, sock, deadline)
+   waiting[coroutine.running()] = { kind = kind, sock = sock, deadline = deadline }
+   return coroutine.yield()
+end
+
+local function sleep(seconds)
+   if seconds > 0 then
+      wait(nil, nil, now() + seconds)
+   end
+end
+
+local function spawn(fn, ...)
+   resume(coroutine.create(fn), ...)
+end
+
+local function run_loop()
+   while true do
+      local recvt, sendt, owner = {}, {}, {}
+      local next_deadline
+      for co, w in pairs(waiting) do
+         if w.kind == "r" then
+            recvt[#recvt + 1] = w.sock
+            owner[w.sock] = co
+         elseif w.kind == "w" then
+            sendt[#sendt + 1] = w.sock
+            owner[w.sock] = co
+         end
+         if w.deadline and (not next_deadline or w.deadline < next_deadline) then
+            next_deadline = w.deadline
+         end
+      end
+      local timeout
+      if next_deadline then
+         timeout = math.max(0, next_deadline - now())
+      end
+      local r, s = socket.select(recvt, sendt, timeout)
+      -- Collect first, resume after: resuming changes `waiting`. A record is resumed only if it is
+      -- still the one the coroutine waits on, so a stale readiness or deadline is ignored.
+      local runs = {}
+      for _, list in ipairs({ r, s }) do
+         for _, sk in ipairs(list) do
+            local co = owner[sk]
+            if co then
+               runs[#runs + 1] = { co, waiting[co], true }
+            end
+         end
+      end
+      local t = now()
+      for co, w in pairs(waiting) do
+         if w.deadline and w.deadline <= t then
+            runs[#runs + 1] = { co, w, false }
+         end
+      end
+      for _, run in ipairs(runs) do
+         local co, rec = run[1], run[2]
+         if waiting[co] == rec and rec ~= nil then
+            resume(co, run[3])
+         end
+      end
+   end
+end
+
+---------------------------------------------------------------------------------------------------
+-- Connection I/O
+---------------------------------------------------------------------------------------------------
+
+local Conn = {}
+Conn.__index = Conn
+
+local conn_counter = 0
+local function new_conn(sock)
+   conn_counter = conn_counter + 1 -- /echo reports it, so tests can see keep-alive reuse
+   return setmetatable({ sock = sock, buf = "", closed = false, id = conn_counter }, Conn)
+end
+
+--- Receives up to `max` bytes from the socket (not the buffer), or nil, "closed"|"timeout"|err.
+-- luasocket's own buffer is always drained before waiting (a "timeout" return means it is empty),
+-- so select() never misses data luasocket already holds.
+function Conn:recv(max, timeout)
+   while true do
+      local data, err, partial = self.sock:receive(max)
+      local got = data or partial
+      if got and #got > 0 then
+         return got
+      end
+      if err ~= "timeout" then
+         return nil, err
+      end
+      if not wait("r", self.sock, now() + (timeout or IO_TIMEOUT)) then
+         return nil, "timeout"
+      end
+   end
+end
+
+--- Returns up to `max` bytes, buffered data first.
+function Conn:read_some(max, timeout)
+   local buf = self.buf
+   if #buf == 0 then
+      return self:recv(max, timeout)
+   end
+   if #buf <= max then
+      self.buf = ""
+      return buf
+   end
+   self.buf = buf:sub(max + 1)
+   return buf:sub(1, max)
+end
+
+--- Appends more data from the socket to the buffer.
+function Conn:fill(timeout)
+   local data, err = self:recv(RECV_SIZE, timeout)
+   if not data then
+      return nil, err
+   end
+   self.buf = self.buf .. data
+   return true
+end
+
+--- Reads a CRLF-terminated line (without the CRLF).
+function Conn:read_line(limit)
+   while true do
+      local e = self.buf:find("\r\n", 1, true)
+      if e then
+         local line = self.buf:sub(1, e - 1)
+         self.buf = self.buf:sub(e + 2)
+         return line
+      end
+      if #self.buf > (limit or 8192) then
+         return nil, "line too long"
+      end
+      local ok, err = self:fill()
+      if not ok then
+         return nil, err
+      end
+   end
+end
+
+--- Sends data[i..j], waiting for writability as needed.
+function Conn:send(data, i, j)
+   i = i or 1
+   j = j or #data
+   local sock = self.sock
+   while i <= j do
+      local last, err, partial = sock:send(data, i, j)
+      if last then
+         return true
+      end
+      if err ~= "timeout" then
+         return nil, err
+      end
+      i = partial + 1
+      if i <= j and not wait("w", sock, now() + IO_TIMEOUT) then
+         return nil, "timeout"
+      end
+   end
+   return true
+end
+
+function Conn:close()
+   if not self.closed then
+      self.closed = true
+      self.sock:close()
+   end
+end
+
+--- Sends a TCP RST instead of a FIN: SO_LINGER with a zero timeout, then close.
+function Conn:reset()
+   if not self.closed then
+      self.sock:setoption("linger", { on = true, timeout = 0 })
+      self:close()
+   end
+end
+
+---------------------------------------------------------------------------------------------------
+-- HTTP helpers
+---------------------------------------------------------------------------------------------------
+
+local REASONS = {
+   [100] = "Continue", [101] = "Switching Protocols", [102] = "Processing", [103] = "Early Hints",
+   [200] = "OK", [201] = "Created", [202] = "Accepted", [203] = "Non-Authoritative Information",
+   [204] = "No Content", [205] = "Reset Content", [206] = "Partial Content",
+   [207] = "Multi-Status", [208] = "Already Reported", [226] = "IM Used",
+   [300] = "Multiple Choices", [301] = "Moved Permanently", [302] = "Found",
+   [303] = "See Other", [304] = "Not Modified", [305] = "Use Proxy",
+   [307] = "Temporary Redirect", [308] = "Permanent Redirect",
+   [400] = "Bad Request", [401] = "Unauthorized", [402] = "Payment Required",
+   [403] = "Forbidden", [404] = "Not Found", [405] = "Method Not Allowed",
+   [406] = "Not Acceptable", [407] = "Proxy Authentication Required",
+   [408] = "Request Timeout", [409] = "Conflict", [410] = "Gone", [411] = "Length Required",
+   [412] = "Precondition Failed", [413] = "Content Too Large", [414] = "URI Too Long",
+   [415] = "Unsupported Media Type", [416] = "Range Not Satisfiable",
+   [417] = "Expectation Failed", [418] = "I'm a teapot", [421] = "Misdirected Request",
+   [422] = "Unprocessable Content", [423] = "Locked", [424] = "Failed Dependency",
+   [425] = "Too Early", [426] = "Upgrade Required", [428] = "Precondition Required",
+   [429] = "Too Many Requests", [431] = "Request Header Fields Too Large",
+   [451] = "Unavailable For Legal Reasons",
+   [500] = "Internal Server Error", [501] = "Not Implemented", [502] = "Bad Gateway",
+   [503] = "Service Unavailable", [504] = "Gateway Timeout",
+   [505] = "HTTP Version Not Supported", [506] = "Variant Also Negotiates",
+   [507] = "Insufficient Storage", [508] = "Loop Detected", [510] = "Not Extended",
+   [511] = "Network Authentication Required",
+}
+
+local function url_decode(s)
+   s = s:gsub("+", " ")
+   return (s:gsub("%%(%x%x)", function(h)
+      return string.char(tonumber(h, 16))
+   end))
+end
+
+--- Parses a raw query string into a list of {name, value} and a map of first values.
+local function parse_query(q)
+   local list, map = {}, {}
+   for part in q:gmatch("[^&]+") do
+      local k, v = part:match("^([^=]*)=(.*)$")
+      if not k then
+         k, v = part, ""
+      end
+      k, v = url_decode(k), url_decode(v)
+      list[#list + 1] = { k, v }
+      if map[k] == nil then
+         map[k] = v
+      end
+   end
+   return list, map
+end
+
+--- `header=Name:Value` query parameters as a list of {name, value}.
+local function query_headers(req)
+   local out = {}
+   for _, kv in ipairs(req.query_list) do
+      if kv[1] == "header" then
+         local name, value = kv[2]:match("^([^:]+):%s*(.*)$")
+         if name then
+            out[#out + 1] = { name, value }
+         end
+      end
+   end
+   return out
+end
+
+local function has_no_body(status)
+   return (status >= 100 and status < 200) or status == 204 or status == 304
+end
+
+--- Builds the status line and headers. `headers` is a list of {name, value}.
+local function build_head(req, status, headers, reason)
+   local parts = { string.format("HTTP/1.1 %d %s\r\n", status, reason or REASONS[status]
+      or "Unknown") }
+   for _, h in ipairs(headers) do
+      parts[#parts + 1] = h[1] .. ": " .. h[2] .. "\r\n"
+   end
+   if req.close then
+      parts[#parts + 1] = "Connection: close\r\n"
+   end
+   parts[#parts + 1] = "\r\n"
+   return table.concat(parts)
+end
+
+--- Sends a complete response with a string body (Content-Length added unless the status has no
+-- body). `opts.reason` overrides the reason phrase.
+local function respond(conn, req, status, headers, body, opts)
+   headers = headers or {}
+   body = body or ""
+   local no_body = has_no_body(status)
+   if not no_body then
+      headers[#headers + 1] = { "Content-Length", tostring(#body) }
+   end
+   local head = build_head(req, status, headers, opts and opts.reason)
+   if no_body or req.method == "HEAD" then
+      return conn:send(head)
+   end
+   return conn:send(head .. body)
+end
+
+local function respond_json(conn, req, status, value, extra)
+   local headers = { { "Content-Type", "application/json" } }
+   for _, h in ipairs(extra or {}) do
+      headers[#headers + 1] = h
+   end
+   return respond(conn, req, status, headers, cjson.encode(value))
+end
+
+local function respond_text(conn, req, status, text, extra)
+   local headers = { { "Content-Type", "text/plain; charset=utf-8" } }
+   for _, h in ipairs(extra or {}) do
+      headers[#headers + 1] = h
+   end
+   return respond(conn, req, status, headers, text)
+end
+
+---------------------------------------------------------------------------------------------------
+-- Request reading
+---------------------------------------------------------------------------------------------------
+
+--- Reads the request line and headers. Returns a request table, or nil, err (nil, nil for a
+-- clean close between requests).
+local function read_head(conn)
+   -- Skip stray CRLFs between keep-alive requests.
+   while true do
+      while #conn.buf < 2 do
+         local ok, err = conn:fill(IO_TIMEOUT)
+         if not ok then
+            if #conn.buf == 0 and (err == "closed" or err == "timeout") then
+               return nil, nil
+            end
+            return nil, err
+         end
+      end
+      if conn.buf:sub(1, 2) == "\r\n" then
+         conn.buf = conn.buf:sub(3)
+      else
+         break
+      end
+   end
+   local e
+   while true do
+      e = conn.buf:find("\r\n\r\n", 1, true)
+      if e then
+         break
+      end
+      if #conn.buf > MAX_HEAD then
+         return nil, "header too large"
+      end
+      local ok, err = conn:fill()
+      if not ok then
+         return nil, err
+      end
+   end
+   local head = conn.buf:sub(1, e + 1)
+   conn.buf = conn.buf:sub(e + 4)
+
+   local line, rest = head:match("^([^\r\n]*)\r\n(.*)$")
+   local method, target, version = line:match("^(%u+) (%S+) HTTP/(%d%.%d)$")
+   if not method then
+      return nil, "bad request line"
+   end
+   local req = {
+      method = method,
+      target = target,
+      version = version,
+      headers = {},
+      header_list = {},
+   }
+   for hl in rest:gmatch("([^\r\n]*)\r\n") do
+      local name, value = hl:match("^([^:%s]+):%s*(.-)%s*$")
+      if not name then
+         return nil, "bad header line"
+      end
+      name = name:lower()
+      req.header_list[#req.header_list + 1] = { name, value }
+      if req.headers[name] then
+         req.headers[name] = req.headers[name] .. ", " .. value
+      else
+         req.headers[name] = value
+      end
+   end
+   -- Absolute-form targets (as sent to a proxy) are routed by their path.
+   local origin = target:gsub("^%a[%w+.-]*://[^/?]*", "")
+   if origin == "" then
+      origin = "/"
+   end
+   req.path, req.query = origin:match("^([^?]*)%??(.*)$")
+   req.query_list, req.args = parse_query(req.query)
+
+   local conn_hdr = (req.headers["connection"] or ""):lower()
+   if version == "1.0" then
+      req.close = not conn_hdr:find("keep-alive", 1, true)
+   else
+      req.close = conn_hdr:find("close", 1, true) ~= nil
+   end
+
+   local te = (req.headers["transfer-encoding"] or ""):lower()
+   if te:find("chunked", 1, true) then
+      req.chunked = true
+   else
+      local cl = req.headers["content-length"]
+      if cl then
+         req.length = tonumber(cl:match("^%s*(%d+)"))
+         if not req.length then
+            return nil, "bad content-length"
+         end
+      else
+         req.length = 0
+      end
+   end
+   req.expect_continue = version == "1.1"
+      and (req.headers["expect"] or ""):lower() == "100-continue"
+   req.body_done = not req.chunked and req.length == 0
+   return req
+end
+
+--- Reads the request body, calling `sink(chunk)` for each piece. Sends `100 Continue` first
+-- when the client asked for it. Returns true or nil, err.
+local function read_body(conn, req, sink)
+   if req.body_done then
+      return true
+   end
+   req.body_done = true
+   if req.expect_continue then
+      local ok, err = conn:send("HTTP/1.1 100 Continue\r\n\r\n")
+      if not ok then
+         return nil, err
+      end
+   end
+   local function read_exact(n)
+      while n > 0 do
+         local data, err = conn:read_some(math.min(n, RECV_SIZE))
+         if not data then
+            return nil, err
+         end
+         n = n - #data
+         sink(data)
+      end
+      return true
+   end
+   if not req.chunked then
+      return read_exact(req.length)
+   end
+   req.trailers = {}
+   while true do
+      local line, err = conn:read_line()
+      if not line then
+         return nil, err
+      end
+      local size = tonumber(line:match("^%s*(%x+)"), 16)
+      if not size then
+         return nil, "bad chunk size"
+      end
+      if size == 0 then
+         break
+      end
+      local ok, rerr = read_exact(size)
+      if not ok then
+         return nil, rerr
+      end
+      local crlf, cerr = conn:read_line()
+      if crlf ~= "" then
+         return nil, cerr or "bad chunk terminator"
+      end
+   end
+   -- Trailers end with an empty line.
+   for _ = 1, 100 do
+      local line, err = conn:read_line()
+      if not line then
+         return nil, err
+      end
+      if line == "" then
+         return true
+      end
+      local name, value = line:match("^([^:%s]+):%s*(.-)%s*$")
+      if name then
+         req.trailers[name:lower()] = value
+      end
+   end
+   return nil, "too many trailers"
+end
+
+local function discard() end
+
+---------------------------------------------------------------------------------------------------
+-- Fixtures built at start-up
+---------------------------------------------------------------------------------------------------
+
+-- 251 * 261 bytes: a whole number of periods of `i % 251`, so back-to-back sends of this block
+-- continue the pattern exactly.
+local PATTERN_BLOCK
+do
+   local period = {}
+   for i = 0, 250 do
+      period[#period + 1] = string.char(i)
+   end
+   PATTERN_BLOCK = table.concat(period):rep(261)
+end
+
+local ENCODED_TEXT = ("hello compressed world\n"):rep(1000)
+local ENCODED = {}
+do
+   local ok, zlib = pcall(require, "zlib")
+   if ok then
+      ENCODED.gzip = zlib.deflate(9, 31)(ENCODED_TEXT, "finish")
+      ENCODED.deflate = zlib.deflate(9, 15)(ENCODED_TEXT, "finish")
+      ENCODED.raw_deflate = zlib.deflate(9, -15)(ENCODED_TEXT, "finish")
+   end
+   -- br and zstd come from their CLIs, once.
+   local tmp = os.tmpname()
+   local f = io.open(tmp, "wb")
+   if f then
+      f:write(ENCODED_TEXT)
+      f:close()
+      local function run(cmd)
+         local p = io.popen(cmd .. " < '" .. tmp .. "' 2>/dev/null", "r")
+         if not p then
+            return nil
+         end
+         local out = p:read("a")
+         p:close()
+         if out and #out > 0 then
+            return out
+         end
+      end
+      ENCODED.br = run("brotli -c")
+      ENCODED.zstd = run("zstd -q -c")
+      if not ENCODED.gzip then
+         ENCODED.gzip = run("gzip -c -n")
+      end
+   end
+   os.remove(tmp)
+end
+
+---------------------------------------------------------------------------------------------------
+-- Routes
+---------------------------------------------------------------------------------------------------
+
+local sequences = {} -- key -> number of requests seen
+
+local routes = {}
+
+--- Registers a route. `own_body` handlers read the request body themselves; for the others the
+-- body is read and discarded before the handler runs.
+local function route(pattern, handler, own_body)
+   routes[#routes + 1] = { pattern = "^" .. pattern .. "$", handler = handler, own_body = own_body }
+end
+
+route("/status/(%d+)", function(conn, req, code)
+   local status = tonumber(code)
+   local headers = query_headers(req)
+   table.insert(headers, 1, { "Content-Type", "text/plain; charset=utf-8" })
+   return respond(conn, req, status, headers, "status " .. code, { reason = req.args.reason })
+end)
+
+route("/echo", function(conn, req)
+   local parts, length = {}, 0
+   local keep = req.args.discard ~= "1"
+   local crc
+   local ok_zlib, zlib = pcall(require, "zlib")
+   if ok_zlib then
+      crc = zlib.crc32()
+   end
+   local crc_value = 0
+   local ok, err = read_body(conn, req, function(chunk)
+      length = length + #chunk
+      if keep then
+         parts[#parts + 1] = chunk
+      end
+      if crc then
+         crc_value = crc(chunk)
+      end
+   end)
+   if not ok then
+      return nil, err
+   end
+   local value = {
+      method = req.method,
+      target = req.target,
+      path = req.path,
+      query = req.query,
+      http_version = req.version,
+      headers = req.headers,
+      body_length = length,
+      body_crc32 = math.tointeger(crc_value) or crc_value,
+      connection = conn.id,
+   }
+   if keep then
+      value.body = table.concat(parts)
+   end
+   if req.trailers and next(req.trailers) then
+      value.trailers = req.trailers
+   end
+   return respond_json(conn, req, tonumber(req.args.status) or 200, value)
+end, true)
+
+route("/json", function(conn, req)
+   return respond(conn, req, 200, { { "Content-Type", "application/json" } },
+      '{"hello":"world","n":1}')
+end)
+
+route("/text", function(conn, req)
+   local body = req.args.body or "héllo"
+   if req.args.latin1 == "1" then
+      local out = {}
+      for _, cp in utf8.codes(body, true) do
+         out[#out + 1] = cp < 256 and string.char(cp) or "?"
+      end
+      body = table.concat(out)
+   end
+   if req.args.bom == "1" then
+      body = "\239\187\191" .. body
+   end
+   local ctype = "text/plain"
+   if req.args.charset then
+      ctype = ctype .. "; charset=" .. req.args.charset
+   end
+   return respond(conn, req, 200, { { "Content-Type", ctype } }, body)
+end)
+
+route("/bytes/(%d+)", function(conn, req, count)
+   local n = math.tointeger(tonumber(count))
+   local block, bsize = PATTERN_BLOCK, #PATTERN_BLOCK
+   local chunked = req.args.chunked == "1"
+   local headers = { { "Content-Type", "application/octet-stream" } }
+   if chunked then
+      headers[#headers + 1] = { "Transfer-Encoding", "chunked" }
+   else
+      headers[#headers + 1] = { "Content-Length", string.format("%d", n) }
+   end
+   local ok, err = conn:send(build_head(req, 200, headers))
+   if not ok or req.method == "HEAD" then
+      return ok, err
+   end
+   local sep = ""
+   while n > 0 do
+      local len = math.min(n, bsize)
+      if chunked then
+         ok, err = conn:send(string.format("%s%x\r\n", sep, len))
+         sep = "\r\n"
+      end
+      if ok then
+         ok, err = conn:send(block, 1, len)
+      end
+      if not ok then
+         return nil, err
+      end
+      n = n - len
+   end
+   if chunked then
+      return conn:send(sep .. "0\r\n\r\n")
+   end
+   return true
+end)
+
+route("/encoded/(%a+)", function(conn, req, enc)
+   local headers = {
+      { "Content-Type", "text/plain; charset=utf-8" },
+      { "X-Decoded-Length", tostring(#ENCODED_TEXT) },
+   }
+   if enc == "bad" then
+      headers[#headers + 1] = { "Content-Encoding", "gzip" }
+      return respond(conn, req, 200, headers, "this is definitely not gzip data\n")
+   end
+   local body = ENCODED[enc]
+   if enc == "deflate" and req.args.raw_deflate == "1" then
+      body = ENCODED.raw_deflate
+   end
+   if not body then
+      return respond_text(conn, req, 404, "unknown or unavailable encoding " .. enc)
+   end
+   headers[#headers + 1] = { "Content-Encoding", enc }
+   return respond(conn, req, 200, headers, body)
+end)
+
+route("/sequence/([^/]+)/reset", function(conn, req, key)
+   sequences[key] = nil
+   return respond_json(conn, req, 200, { reset = true })
+end)
+
+route("/sequence/([^/]+)/count", function(conn, req, key)
+   return respond_json(conn, req, 200, { count = sequences[key] or 0 })
+end)
+
+route("/sequence/([^/]+)", function(conn, req, key)
+   local n = (sequences[key] or 0) + 1
+   sequences[key] = n
+   local statuses = {}
+   for s in (req.args.statuses or "200"):gmatch("%d+") do
+      statuses[#statuses + 1] = tonumber(s)
+   end
+   if #statuses == 0 then
+      statuses[1] = 200
+   end
+   local status = statuses[math.min(n, #statuses)]
+   local extra = {}
+   if status < 200 or status >= 300 then
+      if req.args.retry_after then
+         extra[#extra + 1] = { "Retry-After", req.args.retry_after }
+      end
+      for _, h in ipairs(query_headers(req)) do
+         extra[#extra + 1] = h
+      end
+   end
+   return respond_json(conn, req, status, { attempt = n, status = status }, extra)
+end)
+
+route("/redirect/(%d+)", function(conn, req, code)
+   local to = req.args.to or "/echo"
+   return respond_text(conn, req, tonumber(code), "redirect to " .. to, { { "Location", to } })
+end)
+
+route("/cookies/set", function(conn, req)
+   local headers, set = { { "Content-Type", "application/json" } }, {}
+   for _, kv in ipairs(req.query_list) do
+      headers[#headers + 1] = { "Set-Cookie", kv[1] .. "=" .. kv[2] .. "; Path=/" }
+      set[kv[1]] = kv[2]
+   end
+   return respond(conn, req, 200, headers, cjson.encode(set))
+end)
+
+route("/cookies", function(conn, req)
+   local cookies = {}
+   for _, h in ipairs(req.header_list) do
+      if h[1] == "cookie" then
+         for pair in h[2]:gmatch("[^;]+") do
+            local k, v = pair:match("^%s*([^=]-)%s*=%s*(.-)%s*$")
+            if k and k ~= "" then
+               cookies[k] = v
+            end
+         end
+      end
+   end
+   return respond_json(conn, req, 200, cookies)
+end)
+
+route("/drip", function(conn, req)
+   local n = math.tointeger(tonumber(req.args.bytes or "10")) or 10
+   local delay = (tonumber(req.args.delay_ms or "100") or 100) / 1000
+   local ok, err = conn:send(build_head(req, 200, {
+      { "Content-Type", "application/octet-stream" },
+      { "Content-Length", string.format("%d", n) },
+   }))
+   if not ok or req.method == "HEAD" then
+      return ok, err
+   end
+   for _ = 1, n do
+      sleep(delay)
+      ok, err = conn:send("*")
+      if not ok then
+         return nil, err
+      end
+   end
+   return true
+end)
+
+route("/delay/(%d+)", function(conn, req, ms)
+   sleep(tonumber(ms) / 1000)
+   return respond_text(conn, req, 200, "delayed")
+end)
+
+route("/auth/basic", function(conn, req)
+   if req.headers["authorization"] == "Basic " .. mime.b64("user:pass") then
+      return respond_json(conn, req, 200, { authenticated = true, user = "user" })
+   end
+   return respond_text(conn, req, 401, "unauthorized",
+      { { "WWW-Authenticate", 'Basic realm="x"' } })
+end)
+
+route("/fault/reset", function(conn, req)
+   local ok, err = conn:send(build_head(req, 200, {
+      { "Content-Type", "application/octet-stream" },
+      { "Content-Length", "100000" },
+   }) .. PATTERN_BLOCK:sub(1, 1000))
+   if not ok then
+      return nil, err
+   end
+   -- Let the client start reading the body, so the reset arrives mid-body.
+   sleep(0.05)
+   conn:reset()
+   return nil, "reset"
+end)
+
+route("/fault/truncated", function(conn, req)
+   conn:send(build_head(req, 200, {
+      { "Content-Type", "application/octet-stream" },
+      { "Content-Length", "100" },
+   }) .. PATTERN_BLOCK:sub(1, 10))
+   conn:close()
+   return nil, "closed"
+end)
+
+route("/fault/malformed", function(conn)
+   conn:send("HTTP/1.1 abc garbage\r\n\r\n")
+   conn:close()
+   return nil, "closed"
+end)
+
+route("/fault/hang", function(conn)
+   -- Never answer; discard anything else the client sends until it closes.
+   while true do
+      local data = conn:read_some(RECV_SIZE, HANG_TIMEOUT)
+      if not data then
+         conn:close()
+         return nil, "closed"
+      end
+   end
+end)
+
+route("/fault/close", function(conn)
+   conn:close()
+   return nil, "closed"
+end)
+
+route("/large%-headers", function(conn, req)
+   local n = math.tointeger(tonumber(req.args.n or "100")) or 100
+   local headers = { { "Content-Type", "text/plain; charset=utf-8" } }
+   for i = 1, n do
+      headers[#headers + 1] = { "X-H-" .. i, "value-" .. i }
+   end
+   return respond(conn, req, 200, headers, "ok")
+end)
+
+local function dispatch(conn, req)
+   for _, r in ipairs(routes) do
+      local caps = { req.path:match(r.pattern) }
+      if caps[1] ~= nil then
+         if not r.own_body then
+            local ok, err = read_body(conn, req, discard)
+            if not ok then
+               return nil, err
+            end
+         end
+         return r.handler(conn, req, table.unpack(caps))
+      end
+   end
+   local ok, err = read_body(conn, req, discard)
+   if not ok then
+      return nil, err
+   end
+   return respond_text(conn, req, 404, "not found: " .. req.path)
+end
+
+---------------------------------------------------------------------------------------------------
+-- Connections and listeners
+---------------------------------------------------------------------------------------------------
+
+local function serve(sock)
+   sock:settimeout(0)
+   sock:setoption("tcp-nodelay", true)
+   local conn = new_conn(sock)
+   -- Bounded: at most this many requests per connection.
+   for _ = 1, 1000000 do
+      local req, err = read_head(conn)
+      if not req then
+         if err and not conn.closed then
+            log("bad request: %s", err)
+            conn:send("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+         end
+         break
+      end
+      log("%s %s", req.method, req.target)
+      local ok, herr = dispatch(conn, req)
+      if not ok then
+         log("connection ended: %s", tostring(herr))
+         break
+      end
+      if req.close or not req.body_done or conn.closed then
+         break
+      end
+   end
+   conn:close()
+end
+
+local function bind(backlog)
+   local s = assert(socket.tcp4())
+   assert(s:setoption("reuseaddr", true))
+   assert(s:bind("127.0.0.1", 0))
+   assert(s:listen(backlog))
+   local _, port = s:getsockname()
+   return s, port
+end
+
+local server, port = bind(128)
+-- Never accepted: with a backlog of 1 the kernel queues two connections, then drops further SYNs,
+-- so a new connect() times out.
+local blackhole, blackhole_port = bind(1)
+
+io.stdout:write("PORT ", tostring(port), "\n", "BLACKHOLE ", tostring(blackhole_port), "\n")
+io.stdout:flush()
+
+server:settimeout(0)
+spawn(function()
+   while true do
+      wait("r", server)
+      -- Accept everything pending.
+      for _ = 1, 64 do
+         local client = server:accept()
+         if not client then
+            break
+         end
+         spawn(serve, client)
+      end
+   end
+end)
+
+-- `blackhole` stays referenced by this chunk's locals for as long as run_loop() runs.
+run_loop()
