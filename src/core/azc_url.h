@@ -36,8 +36,8 @@ typedef struct azc_url {
  * the last '@', the port follows the first ':' (after ']' for a bracketed host). `host.present`
  * is set whenever there is an authority (possibly empty, as in "file:///x"); `path` is always
  * present (possibly empty); `query`/`fragment`/`userinfo`/`port` are present when their
- * delimiter is, even when empty. The scheme keeps its case. Unlike Python, leading control
- * characters and embedded tabs/newlines are not removed.
+ * delimiter is, even when empty. The scheme keeps its case. Leading C0 controls and spaces are
+ * skipped (as urlsplit does); unlike Python, tabs and newlines inside the URL are not removed.
  * @return AZC_OK; AZC_ERR_VALUE for a malformed authority: brackets that do not enclose a valid
  * IPv6 (or IPvFuture) host ("Invalid IPv6 URL" in Python), or a port that is not all digits or
  * above 65535 (an empty port is allowed); AZC_ERR_ARG for NULL arguments. On error @p out_url is
@@ -53,8 +53,10 @@ int azc_url_is_absolute(const char *url, size_t len);
 
 /**
  * @brief Compose parts back into a URL, appending to @p ref_out. Absent parts are left out; empty
- * but present parts keep their delimiter, so compose(parse(u)) == u. A host containing ':' is
- * written in brackets; with an authority, a path not starting with '/' gets one.
+ * but present parts keep their delimiter, so compose(parse(u)) == u (except for skipped leading
+ * spaces, and an IPvFuture host "[v1.x]", which comes back without brackets: only a host
+ * containing ':' is written in brackets). With an authority, a path not starting with '/' gets
+ * one.
  * @return AZC_OK, AZC_ERR_NOMEM (@p ref_out then unchanged) or AZC_ERR_ARG.
  */
 azc_code azc_url_compose(const azc_url *url, azc_buf *ref_out);
@@ -122,7 +124,8 @@ typedef struct azc_param {
  * ("x?") or whose only '?' is inside the fragment counts as having no query, so the new query is
  * appended after it ("x??a=1", "x#f?a=1").
  * @param[out] ref_out the new URL is appended to it (unchanged on error).
- * @return AZC_OK, AZC_ERR_VALUE (None value, or "Invalid IPv6 URL"), AZC_ERR_NOMEM, AZC_ERR_ARG.
+ * @return AZC_OK, AZC_ERR_VALUE (a None value, or urlparse's bracket errors such as "Invalid
+ * IPv6 URL"), AZC_ERR_NOMEM, AZC_ERR_ARG.
  */
 azc_code azc_url_format_parameters(const char *url, size_t len, const azc_param *params,
                                    size_t nparams, azc_buf *ref_out, azc_error *out_err);
@@ -152,14 +155,19 @@ typedef const char *(*azc_url_lookup_fn)(void *ud, const char *name, size_t name
  * (AZC_ERR_VALUE, Python's messages): "Single '}' encountered in format string", "Single '{'
  * encountered in format string", "expected '}' before end of string", "unexpected '{' in field
  * name", "Replacement index N out of range for positional args tuple" (for `{}`, `{0}`; Python
- * raises IndexError), "Invalid IPv6 URL". Fields using format specs, conversions, attribute or
- * index access, or containing '/' (`{a:x}`, `{a!r}`, `{a.b}`, `{a[0]}`, `{a/b}`) are refused with
- * "Unsupported url template field '{...}': only {name} is supported".
+ * raises IndexError), "unmatched '{' in format spec", "end of string while looking for
+ * conversion specifier", "expected ':' after conversion specifier", and urlparse's bracket
+ * errors ("Invalid IPv6 URL", "'x' does not appear to be an IPv4 or IPv6 address", "An IPv4
+ * address cannot be in brackets", "IPvFuture address is invalid"). Fields using format specs,
+ * conversions, attribute or index access (`{a:x}`, `{a!r}`, `{a.b}`, `{a[0]}`) are refused with
+ * "Unsupported url template field '{...}': only {name} is supported". A missing field whose name
+ * holds '/' (`{a/b}`) cannot be dropped (Python loops forever): "No value for url template field
+ * {a/b}, which spans a '/' and cannot be removed".
  * @param[out] ref_out the URL is appended to it (unchanged on error).
  * @return AZC_OK, AZC_ERR_VALUE, AZC_ERR_NOMEM, or AZC_ERR_ARG (a NULL argument).
  */
-azc_code azc_url_format(const char *base_url, const char *tmpl, azc_url_lookup_fn lookup,
-                        void *ud, azc_buf *ref_out, azc_error *out_err);
+azc_code azc_url_format(const char *base_url, const char *tmpl, azc_url_lookup_fn lookup, void *ud,
+                        azc_buf *ref_out, azc_error *out_err);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,337 @@
+/*
+ * azc_headers.c - ordered, case-insensitive header map.
+ *
+ * Layout: an array of entries in insertion order plus an open-addressing index (linear probing)
+ * keyed on the ASCII-lowercased name. The index holds entry positions + 1 (0 = empty slot) and
+ * is kept at most half full, so probes stay short. A removed entry becomes a tombstone
+ * (name == NULL): its index slot keeps pointing at it, which is exactly what linear probing
+ * needs to keep later chains reachable. Tombstones are squeezed out (and the index rebuilt)
+ * when a new name is appended and they make up more than half of the array; doing it there and
+ * not in remove keeps positions stable, so removing the entry just returned by the iterator is
+ * safe. Every operation is O(1) amortised, iteration O(n).
+ */
+#include "azc_headers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct azc_hentry {
+  char *name; /* NUL-terminated, case of the last set; NULL marks a tombstone */
+  size_t name_len;
+  char *value; /* NUL-terminated */
+  size_t value_len;
+  uint32_t hash; /* hash of the lowercased name */
+} azc_hentry;
+
+struct azc_headers {
+  size_t refs;
+  azc_hentry *entries;
+  size_t used; /* entries in use, tombstones included */
+  size_t cap;  /* allocated entries */
+  size_t live; /* entries that are not tombstones */
+  size_t *index;
+  size_t index_cap; /* power of two, >= 2 * cap (0 while nothing is allocated) */
+};
+
+static uint32_t name_hash(const char *s, size_t len) {
+  /* FNV-1a over the ASCII-lowercased bytes, so "Accept" and "ACCEPT" collide on purpose. */
+  uint32_t h = 2166136261u;
+  size_t i;
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 'A' && c <= 'Z')
+      c = (unsigned char)(c + 32);
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+static int has_bad_byte(const char *s, size_t len) {
+  size_t i;
+  for (i = 0; i < len; i++)
+    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+      return 1;
+  return 0;
+}
+
+/* Index slot of the live entry named @p name, or the empty slot where a probe ended. */
+static size_t probe(const azc_headers *h, const char *name, size_t len, uint32_t hash,
+                    int *out_found) {
+  size_t mask = h->index_cap - 1, i = hash & mask;
+  *out_found = 0;
+  while (h->index[i]) {
+    const azc_hentry *e = &h->entries[h->index[i] - 1];
+    if (e->name && e->hash == hash && azc__ieq(e->name, e->name_len, name, len)) {
+      *out_found = 1;
+      return i;
+    }
+    i = (i + 1) & mask;
+  }
+  return i;
+}
+
+static azc_hentry *find(const azc_headers *h, const char *name, size_t len) {
+  int found;
+  size_t slot;
+  if (!h || !h->index_cap || (!name && len))
+    return NULL;
+  slot = probe(h, name, len, name_hash(name, len), &found);
+  return found ? &h->entries[h->index[slot] - 1] : NULL;
+}
+
+/* Rebuild the index (size @p index_cap) from the live entries; tombstone entries get no slot. */
+static void reindex(azc_headers *h) {
+  size_t i, mask = h->index_cap - 1;
+  memset(h->index, 0, h->index_cap * sizeof *h->index);
+  for (i = 0; i < h->used; i++) {
+    size_t s;
+    if (!h->entries[i].name)
+      continue;
+    s = h->entries[i].hash & mask;
+    while (h->index[s])
+      s = (s + 1) & mask;
+    h->index[s] = i + 1;
+  }
+}
+
+/* Drop tombstones from the entry array, keeping order. The caller rebuilds the index. */
+static void compact(azc_headers *h) {
+  size_t i, j = 0;
+  for (i = 0; i < h->used; i++)
+    if (h->entries[i].name)
+      h->entries[j++] = h->entries[i];
+  h->used = j;
+}
+
+/* Make room to append one entry. */
+static azc_code reserve_one(azc_headers *h) {
+  size_t ncap, nicap;
+  azc_hentry *ne;
+  size_t *ni;
+  if (h->used - h->live > h->used / 2) {
+    compact(h);
+    reindex(h);
+  }
+  if (h->used < h->cap)
+    return AZC_OK;
+  ncap = h->cap ? h->cap * 2 : 8;
+  if (ncap > SIZE_MAX / 2 / sizeof *ni || ncap > SIZE_MAX / sizeof *ne)
+    return AZC_ERR_NOMEM;
+  nicap = ncap * 2;
+  ni = malloc(nicap * sizeof *ni);
+  if (!ni)
+    return AZC_ERR_NOMEM;
+  ne = realloc(h->entries, ncap * sizeof *ne);
+  if (!ne) {
+    free(ni);
+    return AZC_ERR_NOMEM;
+  }
+  free(h->index);
+  h->entries = ne;
+  h->cap = ncap;
+  h->index = ni;
+  h->index_cap = nicap;
+  reindex(h);
+  return AZC_OK;
+}
+
+azc_headers *azc_headers_new(void) {
+  azc_headers *h = calloc(1, sizeof *h);
+  if (h)
+    h->refs = 1;
+  return h;
+}
+
+azc_headers *azc_headers_ref(azc_headers *h) {
+  if (h)
+    h->refs++;
+  return h;
+}
+
+static void free_entries(azc_headers *h) {
+  size_t i;
+  for (i = 0; i < h->used; i++) {
+    free(h->entries[i].name);
+    free(h->entries[i].value);
+  }
+}
+
+void azc_headers_unref(azc_headers *h) {
+  if (!h || --h->refs > 0)
+    return;
+  free_entries(h);
+  free(h->entries);
+  free(h->index);
+  free(h);
+}
+
+azc_headers *azc_headers_copy(const azc_headers *h) {
+  azc_headers *c;
+  size_t i;
+  if (!h || !(c = azc_headers_new()))
+    return NULL;
+  for (i = 0; i < h->used; i++) {
+    const azc_hentry *e = &h->entries[i];
+    if (e->name && azc_headers_set(c, e->name, e->name_len, e->value, e->value_len) != AZC_OK) {
+      azc_headers_unref(c);
+      return NULL;
+    }
+  }
+  return c;
+}
+
+static azc_code check_parts(const azc_headers *h, const char *name, size_t name_len,
+                            const char *value, size_t value_len) {
+  if (!h || (!value && value_len))
+    return AZC_ERR_ARG;
+  if (!name || name_len == 0 || has_bad_byte(name, name_len) || has_bad_byte(value, value_len))
+    return AZC_ERR_VALUE;
+  return AZC_OK;
+}
+
+/* Append a new entry (the name is known to be absent). Takes nothing on failure. */
+static azc_code append(azc_headers *h, const char *name, size_t name_len, uint32_t hash,
+                       const char *value, size_t value_len) {
+  azc_hentry *e;
+  char *n, *v;
+  int found;
+  size_t slot;
+  if (reserve_one(h) != AZC_OK)
+    return AZC_ERR_NOMEM;
+  n = azc__strndup(name, name_len);
+  v = azc__strndup(value ? value : "", value_len);
+  if (!n || !v) {
+    free(n);
+    free(v);
+    return AZC_ERR_NOMEM;
+  }
+  slot = probe(h, name, name_len, hash, &found);
+  e = &h->entries[h->used];
+  e->name = n;
+  e->name_len = name_len;
+  e->value = v;
+  e->value_len = value_len;
+  e->hash = hash;
+  h->index[slot] = ++h->used;
+  h->live++;
+  return AZC_OK;
+}
+
+azc_code azc_headers_set(azc_headers *h, const char *name, size_t name_len, const char *value,
+                         size_t value_len) {
+  azc_code rc = check_parts(h, name, name_len, value, value_len);
+  azc_hentry *e;
+  char *n = NULL, *v;
+  if (rc != AZC_OK)
+    return rc;
+  e = find(h, name, name_len);
+  if (!e)
+    return append(h, name, name_len, name_hash(name, name_len), value, value_len);
+  /* Allocate both replacements before touching the entry, so a failure changes nothing. */
+  if (memcmp(e->name, name, name_len) != 0 && !(n = azc__strndup(name, name_len)))
+    return AZC_ERR_NOMEM;
+  v = azc__strndup(value ? value : "", value_len);
+  if (!v) {
+    free(n);
+    return AZC_ERR_NOMEM;
+  }
+  if (n) {
+    free(e->name);
+    e->name = n; /* same length: the names compared equal case-insensitively */
+  }
+  free(e->value);
+  e->value = v;
+  e->value_len = value_len;
+  return AZC_OK;
+}
+
+azc_code azc_headers_add(azc_headers *h, const char *name, size_t name_len, const char *value,
+                         size_t value_len) {
+  azc_code rc = check_parts(h, name, name_len, value, value_len);
+  azc_hentry *e;
+  char *v;
+  size_t offset;
+  int alias;
+  if (rc != AZC_OK)
+    return rc;
+  e = find(h, name, name_len);
+  if (!e)
+    return append(h, name, name_len, name_hash(name, name_len), value, value_len);
+  if (value_len > SIZE_MAX - 3 - e->value_len)
+    return AZC_ERR_NOMEM;
+  /* @p value may point into the old value (folding a header into itself): realloc may move it. */
+  alias = value && (uintptr_t)value >= (uintptr_t)e->value &&
+          (uintptr_t)value <= (uintptr_t)(e->value + e->value_len);
+  offset = alias ? (size_t)(value - e->value) : 0;
+  v = realloc(e->value, e->value_len + 2 + value_len + 1);
+  if (!v)
+    return AZC_ERR_NOMEM;
+  if (alias)
+    value = v + offset;
+  memcpy(v + e->value_len, ", ", 2);
+  if (value_len)
+    memcpy(v + e->value_len + 2, value, value_len);
+  e->value_len += 2 + value_len;
+  v[e->value_len] = '\0';
+  e->value = v;
+  return AZC_OK;
+}
+
+const char *azc_headers_get(const azc_headers *h, const char *name, size_t name_len,
+                            size_t *out_len) {
+  const azc_hentry *e = find(h, name, name_len);
+  if (!e)
+    return NULL;
+  if (out_len)
+    *out_len = e->value_len;
+  return e->value;
+}
+
+int azc_headers_remove(azc_headers *h, const char *name, size_t name_len) {
+  azc_hentry *e = find(h, name, name_len);
+  if (!e)
+    return 0;
+  /* Tombstone: the index slot stays, pointing at an entry that no longer matches anything. */
+  free(e->name);
+  free(e->value);
+  e->name = e->value = NULL;
+  e->name_len = e->value_len = 0;
+  h->live--;
+  return 1;
+}
+
+size_t azc_headers_count(const azc_headers *h) { return h ? h->live : 0; }
+
+void azc_headers_clear(azc_headers *h) {
+  if (!h)
+    return;
+  free_entries(h);
+  h->used = h->live = 0;
+  if (h->index)
+    memset(h->index, 0, h->index_cap * sizeof *h->index);
+}
+
+int azc_headers_next(const azc_headers *h, size_t *ref_iter, const char **out_name,
+                     size_t *out_name_len, const char **out_value, size_t *out_value_len) {
+  size_t i;
+  if (!h || !ref_iter)
+    return 0;
+  for (i = *ref_iter; i < h->used; i++) {
+    const azc_hentry *e = &h->entries[i];
+    if (!e->name)
+      continue;
+    *ref_iter = i + 1;
+    if (out_name)
+      *out_name = e->name;
+    if (out_name_len)
+      *out_name_len = e->name_len;
+    if (out_value)
+      *out_value = e->value;
+    if (out_value_len)
+      *out_value_len = e->value_len;
+    return 1;
+  }
+  *ref_iter = h->used;
+  return 0;
+}
