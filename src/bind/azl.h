@@ -10,6 +10,7 @@
 #include "azc_common.h"
 #include "azc_curl.h"
 #include "azc_headers.h"
+#include "azc_pipeline.h"
 #include "azc_request.h"
 #include "azc_response.h"
 #include "azl_compat.h"
@@ -26,6 +27,9 @@ void azl_request_open(lua_State *L);
 void azl_response_open(lua_State *L);
 void azl_curl_open(lua_State *L);
 void azl_url_open(lua_State *L);
+void azl_pipeline_open(lua_State *L);
+void azl_policy_open_all(lua_State *L);
+void azl_policy_basic_open(lua_State *L);
 
 /* Push `nil, err` where err is the azure.core.exceptions object for @p err; returns 2. */
 int azl_push_error(lua_State *L, const azc_error *err);
@@ -51,9 +55,37 @@ int azl_request_is_fed(lua_State *L, int idx);
 void azl_response_push(lua_State *L, azc_response *r, int req_idx);
 azc_response *azl_response_check(lua_State *L, int idx);
 
+/* The curl transport at @p idx (raises unless it is an open CurlTransport). */
+azc_curl *azl_curl_check(lua_State *L, int idx);
+/* The curl transport at @p idx, or NULL when the value is not an open CurlTransport. */
+azc_curl *azl_curl_test(lua_State *L, int idx);
+
 /* Per-call transport options read from the Lua options table at @p idx (0: none). String
  * fields point into Lua strings reachable from that table: valid while it is on the stack. */
 void azl_send_options_read(lua_State *L, int idx, azc_send_options *out_opts);
+
+/* Native policies. Every native policy class has its own metatable (named
+ * "azure.core.<ClassName>") created with azl_policy_class, whose userdata is an azl_policy_box.
+ * Its __index serves the class's field getters and methods; fields are read from the C
+ * settings, so Lua sees what the core uses. */
+typedef struct azl_policy_box {
+  azc_policy *p;
+} azl_policy_box;
+/* Create metatable @p mt for a policy class: @p getters (name -> C function(box_ud) returning
+ * the field value) and @p methods; __gc/__tostring are shared. Leaves nothing on the stack. */
+void azl_policy_class(lua_State *L, const char *mt, const luaL_Reg *getters,
+                      const luaL_Reg *methods);
+/* Push a new userdata for @p p (takes over one reference) with metatable @p mt. */
+void azl_policy_push(lua_State *L, azc_policy *p, const char *mt);
+/* The native policy at @p idx, or NULL when the value is not a native policy userdata. */
+azc_policy *azl_policy_test(lua_State *L, int idx);
+/* Like azl_policy_test but raises unless the policy's vtable is @p vt. */
+azc_policy *azl_policy_check(lua_State *L, int idx, const azc_policy_vtable *vt);
+/* Option readers for constructors: return 1 and set *out when the field is present. Raise with
+ * a clear message naming the field when it has the wrong type. */
+int azl_opt_number(lua_State *L, int tbl, const char *field, double *out);
+int azl_opt_bool(lua_State *L, int tbl, const char *field, int *out);
+int azl_opt_string(lua_State *L, int tbl, const char *field, const char **out);
 
 /* Generic helpers. */
 int azl_uservalue_field(lua_State *L, int idx, const char *key); /* pushes value, returns type */

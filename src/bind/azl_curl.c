@@ -24,6 +24,13 @@ static azc_curl *check_open(lua_State *L, int idx) {
   return b->t;
 }
 
+azc_curl *azl_curl_check(lua_State *L, int idx) { return check_open(L, idx); }
+
+azc_curl *azl_curl_test(lua_State *L, int idx) {
+  curl_box *b = azl_testudata(L, idx, AZL_CURL_MT);
+  return b ? b->t : NULL;
+}
+
 static long seconds_ms(lua_State *L, int idx, const char *name) {
   lua_Number s;
   if (lua_type(L, idx) != LUA_TNUMBER)

@@ -24,6 +24,11 @@ static const char *const code_names[AZC_ERR__COUNT] = {
     "StreamClosedError",
     "ResponseNotReadError",
     "ClosedError",
+    "AzureError",
+    "HttpResponseError",
+    "ClientAuthenticationError",
+    "TooManyRedirectsError",
+    "HostError",
 };
 
 const char *azc_code_name(azc_code code) {
@@ -38,6 +43,7 @@ azc_code azc_error_set(azc_error *out_err, azc_code code, const char *fmt, ...) 
     out_err->code = code;
     out_err->curl_code = 0;
     out_err->curl_name = "";
+    out_err->host_ref = 0;
     va_start(ap, fmt);
     vsnprintf(out_err->message, sizeof out_err->message, fmt, ap);
     va_end(ap);
@@ -50,6 +56,7 @@ void azc_error_clear(azc_error *out_err) {
     out_err->code = AZC_OK;
     out_err->curl_code = 0;
     out_err->curl_name = "";
+    out_err->host_ref = 0;
     out_err->message[0] = '\0';
   }
 }

@@ -33,6 +33,11 @@ typedef enum azc_code {
   AZC_ERR_STREAM_CLOSED,           /**< StreamClosedError */
   AZC_ERR_NOT_READ,                /**< ResponseNotReadError */
   AZC_ERR_CLOSED,                  /**< use of a closed object */
+  AZC_ERR_AZURE,                   /**< AzureError (any other kind raised by host code) */
+  AZC_ERR_HTTP_RESPONSE,           /**< HttpResponseError and subclasses */
+  AZC_ERR_CLIENT_AUTH,             /**< ClientAuthenticationError: never retried */
+  AZC_ERR_TOO_MANY_REDIRECTS,      /**< TooManyRedirectsError */
+  AZC_ERR_HOST,                    /**< a non-Azure error raised by host code: propagates as is */
   AZC_ERR__COUNT
 } azc_code;
 
@@ -48,6 +53,8 @@ typedef struct azc_error {
   azc_code code;
   int curl_code;         /**< CURLcode, 0 when libcurl was not involved */
   const char *curl_name; /**< "CURLE_COULDNT_CONNECT" etc., or "" */
+  int host_ref;          /**< non-zero: the host's own error object (e.g. a Lua value) stands
+                              behind this record; the host maps it back when the error surfaces */
   char message[AZC_ERROR_MESSAGE_MAX];
 } azc_error;
 

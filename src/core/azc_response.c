@@ -190,6 +190,23 @@ static void hand_out(azc_buf *from, size_t max, azc_buf *out, azc_code *rc) {
     azc_buf_consume(from, n);
 }
 
+/* azure-core's stream error messages name the request (BEHAVIOR §6.7). */
+static azc_code stream_error(const azc_response *r, azc_code code, azc_error *out_err) {
+  const char *m = r->request ? azc_request_method(r->request) : "";
+  const char *u = r->request ? azc_request_url(r->request) : "";
+  if (code == AZC_ERR_STREAM_CLOSED)
+    return azc_error_set(out_err, code,
+                         "The content for response from request <HttpRequest [%s], url: '%s'> "
+                         "can no longer be read or streamed, since the response has already "
+                         "been closed.",
+                         m, u);
+  return azc_error_set(out_err, code,
+                       "You are attempting to read or stream the content from request "
+                       "<HttpRequest [%s], url: '%s'>. You have likely already consumed this "
+                       "stream, so it can not be accessed anymore.",
+                       m, u);
+}
+
 azc_code azc_response_next(azc_response *r, int raw, size_t max, azc_buf *ref_out,
                            azc_read_state *out_state, azc_error *out_err) {
   azc_code rc;
@@ -197,9 +214,9 @@ azc_code azc_response_next(azc_response *r, int raw, size_t max, azc_buf *ref_ou
   if (max == 0)
     max = 4096;
   if (r->closed && !r->out_eof)
-    return azc_error_set(out_err, AZC_ERR_STREAM_CLOSED, "the response has been closed");
+    return stream_error(r, AZC_ERR_STREAM_CLOSED, out_err);
   if (r->consumed || (r->is_read && !r->started))
-    return azc_error_set(out_err, AZC_ERR_STREAM_CONSUMED, "the stream has been consumed");
+    return stream_error(r, AZC_ERR_STREAM_CONSUMED, out_err);
   r->started = 1;
   for (;;) {
     if (!raw && r->dec.len) {
@@ -245,9 +262,9 @@ azc_code azc_response_read(azc_response *r, azc_read_state *out_state, azc_error
   if (r->is_read)
     return AZC_OK;
   if (r->closed)
-    return azc_error_set(out_err, AZC_ERR_STREAM_CLOSED, "the response has been closed");
+    return stream_error(r, AZC_ERR_STREAM_CLOSED, out_err);
   if (r->consumed)
-    return azc_error_set(out_err, AZC_ERR_STREAM_CONSUMED, "the stream has been consumed");
+    return stream_error(r, AZC_ERR_STREAM_CONSUMED, out_err);
   for (;;) {
     /* fast path: an identity body already complete in memory is moved, not copied */
     if (r->input_eof && !r->has_source && r->dec.len == 0 && r->content.len == 0 && !r->decoder) {

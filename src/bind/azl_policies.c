@@ -1,0 +1,15 @@
+/*
+ * azl_policies.c - registers every native policy class into the module table.
+ */
+#include "azl.h"
+
+void azl_policy_open_all(lua_State *L) {
+  (void)L;
+#ifdef AZL_HAVE_POLICY_RETRY
+  azl_policy_retry_open(L);
+  azl_policy_redirect_open(L);
+#endif
+#ifdef AZL_HAVE_POLICY_BASIC
+  azl_policy_basic_open(L);
+#endif
+}

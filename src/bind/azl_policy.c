@@ -1,0 +1,175 @@
+/*
+ * azl_policy.c - the userdata shape shared by every native policy class, and option readers
+ * for their constructors. Policy-specific fields and methods live in azl_policy_<name>.c.
+ */
+#include <string.h>
+
+#include "azl.h"
+
+static int policy_index(lua_State *L) {
+  /* upvalue 1: getters table, upvalue 2: methods table */
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  if (lua_isfunction(L, -1)) {
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    return 1;
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(2));
+  if (!lua_isnil(L, -1))
+    return 1;
+  lua_pop(L, 1);
+  /* free-form attributes set from Lua */
+  if (azl_uservalue_field(L, 1, "attrs") == LUA_TTABLE) {
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    return 1;
+  }
+  return 0;
+}
+
+static int policy_newindex(lua_State *L) {
+  luaL_checkany(L, 3);
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    if (!lua_isnil(L, -1))
+      return luaL_error(L, "policy field '%s' is read-only (use the policy's methods)",
+                        lua_tostring(L, 2));
+    lua_pop(L, 1);
+  }
+  if (azl_uservalue_field(L, 1, "attrs") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    azl_uservalue_set(L, 1, "attrs");
+  }
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, -3);
+  return 0;
+}
+
+static int policy_gc(lua_State *L) {
+  azl_policy_box *b = lua_touserdata(L, 1);
+  if (b && b->p) {
+    azc_policy_unref(b->p);
+    b->p = NULL;
+  }
+  return 0;
+}
+
+static int policy_tostring(lua_State *L) {
+  azl_policy_box *b = lua_touserdata(L, 1);
+  lua_pushfstring(L, "<%s %p>", b && b->p ? azc_policy_name(b->p) : "policy", (void *)b);
+  return 1;
+}
+
+void azl_policy_class(lua_State *L, const char *mt, const luaL_Reg *getters,
+                      const luaL_Reg *methods) {
+  luaL_newmetatable(L, mt);
+  lua_pushboolean(L, 1);
+  lua_setfield(L, -2, "__azc_policy");
+  lua_newtable(L);
+  if (getters)
+    azl_setfuncs(L, getters, 0);
+  lua_newtable(L);
+  if (methods)
+    azl_setfuncs(L, methods, 0);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -4, "__methods"); /* native.set_methods can add Lua methods */
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -2);
+  lua_pushcclosure(L, policy_index, 2);
+  lua_setfield(L, -4, "__index");
+  lua_pop(L, 1);
+  lua_pushcclosure(L, policy_newindex, 1);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, policy_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, policy_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+}
+
+void azl_policy_push(lua_State *L, azc_policy *p, const char *mt) {
+  azl_policy_box *b = azl_newuserdata(L, sizeof *b);
+  b->p = p;
+  azl_setmetatable(L, mt);
+  azl_new_uservalue(L, -1);
+}
+
+azc_policy *azl_policy_test(lua_State *L, int idx) {
+  azl_policy_box *b;
+  int is_policy;
+  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
+    return NULL;
+  lua_getfield(L, -1, "__azc_policy");
+  is_policy = lua_toboolean(L, -1);
+  lua_pop(L, 2);
+  if (!is_policy)
+    return NULL;
+  b = lua_touserdata(L, idx);
+  return b->p;
+}
+
+azc_policy *azl_policy_check(lua_State *L, int idx, const azc_policy_vtable *vt) {
+  azc_policy *p = azl_policy_test(L, idx);
+  if (!p || p->vt != vt)
+    luaL_error(L, "bad argument #%d: %s expected", idx, vt->name);
+  return p;
+}
+
+int azl_opt_number(lua_State *L, int tbl, const char *field, double *out) {
+  int t;
+  if (tbl == 0 || lua_isnoneornil(L, tbl))
+    return 0;
+  lua_getfield(L, tbl, field);
+  t = lua_type(L, -1);
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (t != LUA_TNUMBER)
+    luaL_error(L, "option '%s' must be a number, got %s", field, lua_typename(L, t));
+  *out = (double)lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  return 1;
+}
+
+int azl_opt_bool(lua_State *L, int tbl, const char *field, int *out) {
+  int t;
+  if (tbl == 0 || lua_isnoneornil(L, tbl))
+    return 0;
+  lua_getfield(L, tbl, field);
+  t = lua_type(L, -1);
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (t != LUA_TBOOLEAN)
+    luaL_error(L, "option '%s' must be a boolean, got %s", field, lua_typename(L, t));
+  *out = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* The string stays valid while the options table is reachable (it holds the value). */
+int azl_opt_string(lua_State *L, int tbl, const char *field, const char **out) {
+  int t;
+  if (tbl == 0 || lua_isnoneornil(L, tbl))
+    return 0;
+  lua_getfield(L, tbl, field);
+  t = lua_type(L, -1);
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (t != LUA_TSTRING)
+    luaL_error(L, "option '%s' must be a string, got %s", field, lua_typename(L, t));
+  *out = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  return 1;
+}
