@@ -33,6 +33,15 @@ int azl_absindex(lua_State *L, int i);
 #define azl_absindex(L, i) lua_absindex((L), (i))
 #endif
 
+/* luaL_newmetatable sets __name from 5.3 on; the facades test it, so set it on 5.1/5.2 too. */
+#if LUA_VERSION_NUM < 503
+#define azl_newmetatable(L, n)                                                                     \
+  (luaL_newmetatable((L), (n)) ? (lua_pushstring((L), (n)), lua_setfield((L), -2, "__name"), 1)  \
+                               : 0)
+#else
+#define azl_newmetatable(L, n) luaL_newmetatable((L), (n))
+#endif
+
 #if LUA_VERSION_NUM >= 504
 #define azl_newuserdata(L, sz) lua_newuserdatauv((L), (sz), 1)
 #else

@@ -297,14 +297,14 @@ void azl_curl_open(lua_State *L) {
                                       {"response", l_xfer_response},
                                       {"close", l_xfer_close},
                                       {NULL, NULL}};
-  luaL_newmetatable(L, AZL_CURL_MT);
+  azl_newmetatable(L, AZL_CURL_MT);
   azl_setfuncs(L, meta, 0);
   azl_newlib(L, methods);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "__index");
   lua_setfield(L, -2, "__methods");
   lua_pop(L, 1);
-  luaL_newmetatable(L, AZL_XFER_MT);
+  azl_newmetatable(L, AZL_XFER_MT);
   azl_setfuncs(L, xmeta, 0);
   azl_newlib(L, xmethods);
   lua_setfield(L, -2, "__index");

@@ -319,7 +319,7 @@ void azl_headers_open(lua_State *L) {
                                  {"keys", l_keys},         {"copy", l_copy},
                                  {"update", l_update},     {"equals", l_equals},
                                  {"to_table", l_to_table}, {NULL, NULL}};
-  luaL_newmetatable(L, AZL_HEADERS_MT);
+  azl_newmetatable(L, AZL_HEADERS_MT);
   azl_setfuncs(L, meta, 0);
   azl_newlib(L, fns);
   lua_setfield(L, -2, "__fns");

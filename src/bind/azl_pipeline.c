@@ -214,6 +214,7 @@ static int l_pipeline_new(lua_State *L) {
   azc_policy **arr;
   luaL_checktype(L, 1, LUA_TTABLE);
   n = (int)luaL_optinteger(L, 2, (lua_Integer)azl_rawlen(L, 1));
+  lua_settop(L, 2);
   b = azl_newuserdata(L, sizeof *b); /* index 3 */
   b->pl = NULL;
   azl_setmetatable(L, AZL_PIPELINE_MT);
@@ -748,13 +749,13 @@ void azl_pipeline_open(lua_State *L) {
                                       {"current_error", l_run_current_error},
                                       {"close", l_run_close},
                                       {NULL, NULL}};
-  luaL_newmetatable(L, AZL_PIPELINE_MT);
+  azl_newmetatable(L, AZL_PIPELINE_MT);
   azl_newlib(L, pmethods);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_pipeline_close);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
-  luaL_newmetatable(L, AZL_RUN_MT);
+  azl_newmetatable(L, AZL_RUN_MT);
   azl_newlib(L, rmethods);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_run_close);

@@ -4,12 +4,9 @@
 #include "azl.h"
 
 void azl_policy_open_all(lua_State *L) {
-  (void)L;
+  azl_policy_basic_open(L);
 #ifdef AZL_HAVE_POLICY_RETRY
   azl_policy_retry_open(L);
   azl_policy_redirect_open(L);
-#endif
-#ifdef AZL_HAVE_POLICY_BASIC
-  azl_policy_basic_open(L);
 #endif
 }

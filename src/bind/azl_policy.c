@@ -69,7 +69,7 @@ static int policy_tostring(lua_State *L) {
 
 void azl_policy_class(lua_State *L, const char *mt, const luaL_Reg *getters,
                       const luaL_Reg *methods) {
-  luaL_newmetatable(L, mt);
+  azl_newmetatable(L, mt);
   lua_pushboolean(L, 1);
   lua_setfield(L, -2, "__azc_policy");
   lua_newtable(L);

@@ -377,7 +377,7 @@ void azl_request_open(lua_State *L) {
                                      {"_body_kind", l_body_kind},
                                      {"copy", l_copy},
                                      {NULL, NULL}};
-  luaL_newmetatable(L, AZL_REQUEST_MT);
+  azl_newmetatable(L, AZL_REQUEST_MT);
   azl_setfuncs(L, meta, 0);
   azl_newlib(L, methods);
   lua_setfield(L, -2, "__methods");

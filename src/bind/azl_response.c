@@ -340,7 +340,7 @@ void azl_response_open(lua_State *L) {
                                      {"_next", l_next},
                                      {"_is_read", l_is_read},
                                      {NULL, NULL}};
-  luaL_newmetatable(L, AZL_RESPONSE_MT);
+  azl_newmetatable(L, AZL_RESPONSE_MT);
   azl_setfuncs(L, meta, 0);
   azl_newlib(L, methods);
   lua_setfield(L, -2, "__methods");

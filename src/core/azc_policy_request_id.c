@@ -1,0 +1,208 @@
+/*
+ * azc_policy_request_id.c - RequestIdPolicy and the request id generator.
+ *
+ * azure-core uses uuid1 (time-based); a random version-4 UUID has the same string shape and
+ * needs no MAC address or clock sequence. The generator is splitmix64 seeded once from
+ * /dev/urandom: reading urandom per request would cost a syscall each time.
+ */
+#include "azc_policy_request_id.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { RID_UNSET = 0, RID_NONE, RID_VALUE };
+
+typedef struct rid_impl {
+  int mode; /* RID_* */
+  char *value;
+  size_t value_len;
+  int auto_id;
+  char *header;
+  size_t header_len;
+} rid_impl;
+
+/* ---- generator ---------------------------------------------------------------------------- */
+
+/* Per thread where the compiler allows, so concurrent C hosts need no lock. */
+#if defined(__GNUC__)
+#define AZC_TLS __thread
+#else
+#define AZC_TLS
+#endif
+
+static AZC_TLS uint64_t rng_state;
+static AZC_TLS pid_t rng_pid; /* 0: not seeded; a fork copies the state, so reseed on change */
+
+static void rng_seed(void) {
+  uint64_t s = 0;
+  FILE *f = fopen("/dev/urandom", "rb");
+  struct timespec ts;
+  if (f) {
+    if (fread(&s, sizeof s, 1, f) != 1)
+      s = 0;
+    fclose(f);
+  }
+  /* mixed in always: a missing /dev/urandom (chroot) still gives distinct streams */
+  clock_gettime(CLOCK_REALTIME, &ts);
+  s ^= ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 48) ^
+       (uint64_t)(size_t)&rng_state;
+  rng_state = s;
+  rng_pid = getpid();
+}
+
+static uint64_t rng_next(void) {
+  uint64_t z;
+  if (rng_pid != getpid())
+    rng_seed();
+  z = (rng_state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+void azc_uuid4(char out[37]) {
+  static const char hex[] = "0123456789abcdef";
+  unsigned char b[16];
+  uint64_t hi = rng_next(), lo = rng_next();
+  size_t i, o = 0;
+  for (i = 0; i < 8; i++) {
+    b[i] = (unsigned char)(hi >> (56 - 8 * i));
+    b[8 + i] = (unsigned char)(lo >> (56 - 8 * i));
+  }
+  b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* version 4 */
+  b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+  for (i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      out[o++] = '-';
+    out[o++] = hex[b[i] >> 4];
+    out[o++] = hex[b[i] & 0x0F];
+  }
+  out[o] = '\0';
+}
+
+/* ---- policy ------------------------------------------------------------------------------- */
+
+static int bad_text(const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (s[i] == '\r' || s[i] == '\n')
+      return 1;
+  return 0;
+}
+
+static azc_code put(azc_headers *h, const rid_impl *c, const char *v, size_t vl,
+                    azc_error *out_err) {
+  azc_code rc = azc_headers_set(h, c->header, c->header_len, v, vl);
+  if (rc != AZC_OK)
+    return azc_error_set(out_err, rc, "RequestIdPolicy: cannot set header '%s'", c->header);
+  return AZC_OK;
+}
+
+/* The decision order of BEHAVIOR §4.2 (azure-core's on_request, branch for branch). */
+static azc_code rid_on_request(azc_policy *self, azc_run *run, void *state, azc_error *out_err) {
+  const rid_impl *c = self->impl;
+  azc_headers *h = azc_request_headers(azc_run_request(run));
+  const azc_optval *v = azc_options_pop(azc_run_options(run), AZC_OPT_REQUEST_ID);
+  char id[37];
+  (void)state;
+  if (v) {
+    if (v->type == AZC_OPTV_NONE)
+      return AZC_OK;
+    if (v->type != AZC_OPTV_STRING || !v->str)
+      return azc_error_set(out_err, AZC_ERR_ARG, "option 'request_id' must be a string or false");
+    return put(h, c, v->str, strlen(v->str), out_err); /* overwrites an existing header */
+  }
+  if (c->mode == RID_NONE)
+    return AZC_OK;
+  if (azc_headers_get(h, c->header, c->header_len, NULL))
+    return AZC_OK; /* both remaining branches keep a header the request already has */
+  if (c->mode == RID_VALUE)
+    return put(h, c, c->value, c->value_len, out_err);
+  if (!c->auto_id)
+    return AZC_OK;
+  azc_uuid4(id);
+  return put(h, c, id, 36, out_err);
+}
+
+static void rid_destroy(azc_policy *self) {
+  rid_impl *c = self->impl;
+  if (!c)
+    return;
+  free(c->value);
+  free(c->header);
+  free(c);
+}
+
+const azc_policy_vtable azc_request_id_policy_vt = {
+    "RequestIdPolicy", 0, NULL, rid_on_request, NULL, NULL, NULL, rid_destroy};
+
+azc_request_id_config azc_request_id_config_default(void) {
+  azc_request_id_config c;
+  c.request_id_set = 0;
+  c.request_id = NULL;
+  c.auto_request_id = 1;
+  c.header_name = NULL;
+  return c;
+}
+
+static azc_code set_value(rid_impl *c, const char *value) {
+  char *copy = NULL;
+  size_t n = 0;
+  if (value) {
+    n = strlen(value);
+    if (bad_text(value, n))
+      return AZC_ERR_VALUE;
+    if (!(copy = azc__strndup(value, n)))
+      return AZC_ERR_NOMEM;
+  }
+  free(c->value);
+  c->value = copy;
+  c->value_len = n;
+  c->mode = value ? RID_VALUE : RID_NONE;
+  return AZC_OK;
+}
+
+azc_policy *azc_request_id_policy_new(const azc_request_id_config *cfg, azc_error *out_err) {
+  azc_request_id_config d = azc_request_id_config_default();
+  const char *name;
+  rid_impl *c;
+  azc_policy *p;
+  azc_code rc = AZC_OK;
+  if (!cfg)
+    cfg = &d;
+  name = cfg->header_name ? cfg->header_name : AZC_REQUEST_ID_HEADER;
+  if (!*name || bad_text(name, strlen(name))) {
+    azc_error_set(out_err, AZC_ERR_VALUE, "request_id_header_name must be a non-empty header name");
+    return NULL;
+  }
+  c = calloc(1, sizeof *c);
+  if (!c || !(c->header = azc__strndup(name, strlen(name)))) {
+    free(c);
+    azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  c->header_len = strlen(name);
+  c->auto_id = cfg->auto_request_id != 0;
+  if (cfg->request_id_set)
+    rc = set_value(c, cfg->request_id);
+  if (rc != AZC_OK || !(p = azc_policy_new(&azc_request_id_policy_vt, c))) {
+    free(c->value);
+    free(c->header);
+    free(c);
+    if (rc == AZC_ERR_VALUE)
+      azc_error_set(out_err, rc, "request_id must not contain CR or LF");
+    else
+      azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  return p;
+}
+
+azc_code azc_request_id_policy_set_request_id(azc_policy *p, const char *value) {
+  if (!p || p->vt != &azc_request_id_policy_vt)
+    return AZC_ERR_ARG;
+  return set_value(p->impl, value);
+}
