@@ -79,6 +79,8 @@ void azc_curl_unref(azc_curl *t);
  * keep what they need until they end; a send on a closed transport fails with AZC_ERR_CLOSED.
  */
 void azc_curl_close(azc_curl *t);
+/** @brief The transport's configured connection timeout in milliseconds (0: none). */
+long azc_curl_connection_timeout_ms(const azc_curl *t);
 /** @brief The transport's configured block size. */
 size_t azc_curl_block_size(const azc_curl *t);
 
