@@ -83,11 +83,13 @@ test:
 deps:
 	@sh spec/support/deps.sh test
 
+# Memory-safety lanes: C tests (and, for ASan, the specs) under sanitizers or valgrind.
 asan:
 	$(MAKE) BUILD=build/asan SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" CFLAGS="-O1 -g" all ctest
+	@sh spec/support/run_lane.sh asan
 
 valgrind: all ctest
-	@for t in $(CTEST_BIN); do valgrind -q --error-exitcode=9 --leak-check=full $$t || exit 1; done
+	@sh spec/support/run_lane.sh valgrind
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/azure-core \

@@ -27,9 +27,12 @@ void azl_request_open(lua_State *L);
 void azl_response_open(lua_State *L);
 void azl_curl_open(lua_State *L);
 void azl_url_open(lua_State *L);
+void azl_multipart_open(lua_State *L);
 void azl_pipeline_open(lua_State *L);
 void azl_policy_open_all(lua_State *L);
 void azl_policy_basic_open(lua_State *L);
+void azl_policy_retry_open(lua_State *L);
+void azl_policy_redirect_open(lua_State *L);
 
 /* Push `nil, err` where err is the azure.core.exceptions object for @p err; returns 2. */
 int azl_push_error(lua_State *L, const azc_error *err);

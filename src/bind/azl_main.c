@@ -139,6 +139,7 @@ int luaopen_azure_core_native(lua_State *L) {
   azl_response_open(L);
   azl_curl_open(L);
   azl_url_open(L);
+  azl_multipart_open(L);
   azl_pipeline_open(L);
   azl_policy_open_all(L);
   /* The error factory: exceptions.lua is pure Lua, so requiring it here cannot recurse. */

@@ -5,8 +5,6 @@
 
 void azl_policy_open_all(lua_State *L) {
   azl_policy_basic_open(L);
-#ifdef AZL_HAVE_POLICY_RETRY
   azl_policy_retry_open(L);
   azl_policy_redirect_open(L);
-#endif
 }

@@ -38,7 +38,11 @@ void azc_driver_send_options(azc_run *run, const azc_send_options *base, azc_sen
 azc_code azc_drive(azc_run *run, azc_curl *transport, const azc_send_options *base,
                    const azc_driver_host *host, azc_response **out_resp, azc_error *out_err) {
   void *h = host ? host->host : NULL;
+  long ct = base && base->connection_timeout_ms >= 0 ? base->connection_timeout_ms
+                                                     : azc_curl_connection_timeout_ms(transport);
   *out_resp = NULL;
+  if (ct > 0)
+    azc_run_set_transport_connection_timeout(run, (double)ct / 1000.0);
   for (;;) {
     azc_step st = azc_run_step(run, h);
     switch (st.kind) {

@@ -203,6 +203,14 @@ void azc_run_set_flag(azc_run *run, azc_ctx_flag flag, int on);
 /** @brief Read a context flag. */
 int azc_run_flag(const azc_run *run, azc_ctx_flag flag);
 
+/**
+ * @brief Tell the run its transport's connection timeout in seconds (default 300): RetryPolicy
+ * only lowers `connection_timeout` below it when the remaining budget is smaller (§4.7).
+ */
+void azc_run_set_transport_connection_timeout(azc_run *run, double seconds);
+/** @brief The transport's connection timeout as told to the run (300 unless set). */
+double azc_run_transport_connection_timeout(const azc_run *run);
+
 /** @brief Monotonic clock in seconds (the machine's clock, shared by policies). */
 double azc_now(void);
 /** @brief Uniform random number in [0, 1) for jitter. */

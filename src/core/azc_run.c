@@ -49,6 +49,8 @@ struct azc_run {
   long pos;           /* slot being walked; UP walks towards base */
   size_t wait_slot;   /* POLICY_SEND slot */
   double sleep_s;
+  size_t walk_end;      /* slots [base, walk_end) are walked by this run (a host SEND stops it) */
+  double transport_connect_s; /* the transport's connection timeout, for RetryPolicy */
   unsigned char *state; /* per-slot states, packed */
   size_t *state_off;    /* offset of slot (base + i) in state */
   int ended;
@@ -76,7 +78,16 @@ static azc_run *run_alloc(azc_pipeline *pl, size_t base, azc_request *req) {
   r->n = azc_pipeline_count(pl);
   r->req = azc_request_ref(req);
   r->ph = PH_START;
+  r->transport_connect_s = 300;
   count = r->n > base ? r->n - base : 0;
+  r->walk_end = r->n;
+  for (i = base; i < r->n; i++) {
+    azc_policy *p = azc_pipeline_policy(pl, i);
+    if (!p->vt && p->host_kind == AZC_HOST_SEND) {
+      r->walk_end = i + 1; /* the slots below belong to that policy's sub-runs */
+      break;
+    }
+  }
   r->state_off = calloc(count ? count : 1, sizeof *r->state_off);
   if (!r->state_off) {
     azc_run_free(r);
@@ -124,6 +135,7 @@ azc_run *azc_run_new_sub(azc_run *parent, size_t slot, azc_request *req) {
   r->optp = parent->optp;
   r->ctx = parent->ctx;
   r->ctx->refs++;
+  r->transport_connect_s = parent->transport_connect_s;
   return r;
 }
 
@@ -134,7 +146,7 @@ static void end_policies(azc_run *r) {
   if (r->ended || r->ph == PH_START)
     return;
   r->ended = 1;
-  for (i = r->base; i < r->n; i++) {
+  for (i = r->base; i < r->walk_end; i++) {
     azc_policy *p = azc_pipeline_policy(r->pl, i);
     if (p->vt && p->vt->run_end)
       p->vt->run_end(p, r, slot_state(r, i));
@@ -183,7 +195,7 @@ azc_step azc_run_step(azc_run *r, void *host) {
       size_t i;
       r->ph = PH_DOWN;
       r->pos = (long)r->base;
-      for (i = r->base; i < r->n; i++) {
+      for (i = r->base; i < r->walk_end; i++) {
         azc_policy *p = azc_pipeline_policy(r->pl, i);
         azc_error e;
         if (p->vt && p->vt->run_start && p->vt->run_start(p, r, slot_state(r, i), &e) != AZC_OK) {
@@ -406,3 +418,9 @@ void azc_run_set_flag(azc_run *r, azc_ctx_flag flag, int on) {
 }
 
 int azc_run_flag(const azc_run *r, azc_ctx_flag flag) { return (r->ctx->flags & (int)flag) != 0; }
+
+void azc_run_set_transport_connection_timeout(azc_run *r, double seconds) {
+  r->transport_connect_s = seconds;
+}
+
+double azc_run_transport_connection_timeout(const azc_run *r) { return r->transport_connect_s; }
