@@ -198,4 +198,10 @@ function M.reset_hwm()
    return (f:close() and ok) and true or false
 end
 
+--- Wall-clock seconds with sub-second precision (luasocket's gettime).
+-- @treturn number
+function M.now()
+   return socket.gettime()
+end
+
 return M

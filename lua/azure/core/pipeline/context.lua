@@ -46,7 +46,7 @@ local context_mt = {
       if key == "options" then return ctx._options end
       local v = ctx._store[key]
       if v ~= nil then return v end
-      local run = ctx._run
+      local run = rawget(ctx, "_run")
       if run then
          if key == "history" then
             local h = run:history()
@@ -86,7 +86,7 @@ function M.detach(ctx)
    local h = run:history()
    if #h > 0 and ctx._store.history == nil then ctx._store.history = h end
    if run:flag("insecure_domain_change") then ctx._store.insecure_domain_change = true end
-   ctx._run = nil
+   ctx._run = false -- kept as a raw field: __index must never see it missing
 end
 
 M.Context = Context
