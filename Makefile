@@ -28,7 +28,7 @@ ifeq ($(CI),true)
   WARN += -Werror
 endif
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -Isrc/core -I$(CURL_INCDIR)
-LIBS     := -lcurl -lssl -lcrypto -lz -lbrotlidec -lzstd -lm
+LIBS     := -lcurl -lssl -lcrypto -lz -lbrotlidec -lzstd -lm -lpthread
 SANFLAGS ?=
 
 BUILD     ?= build

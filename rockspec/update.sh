@@ -42,7 +42,7 @@ cat <<'MID'
          defines = { "_POSIX_C_SOURCE=200809L" },
          incdirs = { "src/core", "src/bind", "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },
-         libraries = { "curl", "ssl", "crypto", "z", "brotlidec", "zstd" },
+         libraries = { "curl", "ssl", "crypto", "z", "brotlidec", "zstd", "pthread" },
       },
 MID
 for f in $(cd lua && find azure -name '*.lua' | sort); do

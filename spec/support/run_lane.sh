@@ -44,7 +44,11 @@ if [ "$lane" = asan ]; then
   # so leaks are not checked here (the C lane above checks them), only memory errors
   export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
   export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
-  LUA_CPATH="build/asan/lua5.4/?.so;;" busted --cpath="build/asan/lua5.4/?.so" spec \
+  # support_spec.lua checks the servers with the curl CLI, which must not run with our
+  # preloaded sanitizer runtime; every other spec runs
+  specs=$(ls spec/*_spec.lua | grep -v support_spec)
+  # shellcheck disable=SC2086
+  LUA_CPATH="build/asan/lua5.4/?.so;;" timeout 900 busted --cpath="build/asan/lua5.4/?.so" $specs \
     >"$WORK/busted.log" 2>&1
   unset LD_PRELOAD
   tail -n 20 "$WORK/busted.log"

@@ -26,6 +26,7 @@ static const char *const ERROR_KIND_KEY = "azure.core.native.error_kind";
 
 typedef struct {
   azc_pipeline *pl;
+  int all_native; /* no Lua policy: a run calls no Lua, so it needs no Lua object */
 } pipeline_box;
 
 typedef struct {
@@ -166,6 +167,35 @@ static void set_option(lua_State *L, azc_options *o, int key, int vidx) {
     luaL_error(L, "out of memory");
 }
 
+/* Check the types of the known keys of the options table at @p idx without allocating, so a
+ * misuse raises before anything needs freeing. */
+static void check_options(lua_State *L, int idx) {
+  if (lua_isnoneornil(L, idx))
+    return;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      size_t n;
+      const char *k = lua_tolstring(L, -2, &n);
+      int key = azc_opt_lookup(k, n), t = lua_type(L, -1);
+      const char *want = NULL;
+      if (key < 0 || key == AZC_OPT_STREAM || key == AZC_OPT_PERMIT_REDIRECTS ||
+          key == AZC_OPT_USER_AGENT_OVERWRITE || (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)))
+        want = NULL;
+      else if (key == AZC_OPT_REQUEST_ID || key == AZC_OPT_USER_AGENT)
+        want = (t == LUA_TSTRING || t == LUA_TNUMBER) ? NULL : "a string";
+      else if (key == AZC_OPT_HEADERS || key == AZC_OPT_RETRY_ON_METHODS)
+        want = t == LUA_TTABLE ? NULL : "a table";
+      else
+        want = t == LUA_TNUMBER ? NULL : "a number";
+      if (want)
+        luaL_error(L, "option '%s' must be %s, got %s", k, want, lua_typename(L, t));
+    }
+    lua_pop(L, 1);
+  }
+}
+
 /* Fill the core options from the Lua table at @p idx (only keys the core knows). */
 static void read_options(lua_State *L, int idx, azc_options *o, int stream_default_false) {
   if (!lua_isnoneornil(L, idx)) {
@@ -217,6 +247,7 @@ static int l_pipeline_new(lua_State *L) {
   lua_settop(L, 2);
   b = azl_newuserdata(L, sizeof *b); /* index 3 */
   b->pl = NULL;
+  b->all_native = 1;
   azl_setmetatable(L, AZL_PIPELINE_MT);
   azl_new_uservalue(L, -1);
   lua_newtable(L); /* index 4: Lua policies by slot */
@@ -232,6 +263,7 @@ static int l_pipeline_new(lua_State *L) {
     if (p) {
       azc_policy_ref(p);
     } else if (lua_istable(L, -1)) {
+      b->all_native = 0;
       lua_getfield(L, -1, "send");
       if (lua_isfunction(L, -1))
         p = azc_policy_new_host(AZC_HOST_SEND, 0, slot);
@@ -501,13 +533,13 @@ static int l_run_transport_options(lua_State *L) {
   return 1;
 }
 
-/* run:history() -> list of {http_request=, http_response=, error=} */
-static int l_run_history(lua_State *L) {
-  run_box *b = check_run(L, 1);
-  size_t i, n = azc_run_history_count(b->run);
+/* Push the run's history: a list of {http_request=, http_response=, error=}. @p run_idx is the
+ * stack index of the run's userdata (for host error objects), or 0 when it has none. */
+static void push_history(lua_State *L, azc_run *run, int run_idx) {
+  size_t i, n = azc_run_history_count(run);
   lua_createtable(L, (int)n, 0);
   for (i = 0; i < n; i++) {
-    const azc_history_entry *h = azc_run_history(b->run, i);
+    const azc_history_entry *h = azc_run_history(run, i);
     lua_createtable(L, 0, 3);
     azl_request_push(L, azc_request_ref(h->request));
     if (h->response) {
@@ -516,11 +548,22 @@ static int l_run_history(lua_State *L) {
     }
     lua_setfield(L, -2, "http_request");
     if (!h->response && h->error.code != AZC_OK) {
-      push_error_object(L, 1, &h->error);
+      if (run_idx) {
+        push_error_object(L, run_idx, &h->error);
+      } else {
+        azl_push_error(L, &h->error); /* nil, err */
+        lua_remove(L, -2);
+      }
       lua_setfield(L, -2, "error");
     }
     lua_rawseti(L, -2, (int)i + 1);
   }
+}
+
+/* run:history() -> list of {http_request=, http_response=, error=} */
+static int l_run_history(lua_State *L) {
+  run_box *b = check_run(L, 1);
+  push_history(L, b->run, 1);
   return 1;
 }
 
@@ -709,6 +752,56 @@ static int l_run_drive_native(lua_State *L) {
   return 1;
 }
 
+/* pipeline:_send_native(request, options|nil, transport, stream_default_false)
+ *   -> HttpResponse | nil, err
+ * The fast path for pipelines whose policies are all native over the curl transport: no Lua runs
+ * during the call, so the run lives only in C. Options are checked before anything is
+ * allocated; the ones that allocate (per-call headers) take the general path instead. */
+static int l_pipeline_send_native(lua_State *L) {
+  pipeline_box *pb = check_pipeline(L, 1);
+  azc_request *req = azl_request_check(L, 2);
+  azc_curl *t = azl_curl_check(L, 4);
+  int stream_default_false = lua_toboolean(L, 5);
+  azc_send_options base;
+  azc_options o;
+  azc_run *run;
+  azc_response *resp = NULL;
+  azc_error e;
+  if (!pb->all_native)
+    return luaL_error(L, "_send_native needs a pipeline of native policies");
+  lua_settop(L, 4);
+  azc_options_init(&o);
+  /* misuse raises here, before anything is allocated; per-call `headers` (whose values are
+   * checked while they are copied) take the general path, see pipeline/init.lua */
+  check_options(L, 3);
+  azl_send_options_read(L, lua_istable(L, 3) ? 3 : 0, &base);
+  read_options(L, 3, &o, stream_default_false);
+  run = azc_run_new(pb->pl, req, &o);
+  if (!run) {
+    azc_options_clear(&o);
+    return luaL_error(L, "out of memory");
+  }
+  if (azc_drive(run, t, &base, NULL, &resp, &e) != AZC_OK) {
+    lua_pushnil(L);
+    azl_push_error(L, &e);
+    lua_remove(L, -2);
+    if (e.code == AZC_ERR_TOO_MANY_REDIRECTS) {
+      push_history(L, run, 0);
+      lua_setfield(L, -2, "history");
+    }
+    azc_run_free(run);
+    return 2;
+  }
+  azc_run_free(run);
+  azl_response_push(L, resp, 2);
+  return 1;
+}
+
+static int l_pipeline_all_native(lua_State *L) {
+  lua_pushboolean(L, check_pipeline(L, 1)->all_native);
+  return 1;
+}
+
 /* native.set_pipeline_helpers(hook_caller, policy_sender, error_kind) */
 static int l_set_helpers(lua_State *L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
@@ -725,6 +818,8 @@ static int l_set_helpers(lua_State *L) {
 
 void azl_pipeline_open(lua_State *L) {
   static const luaL_Reg pmethods[] = {{"_run_new", l_run_new},
+                                      {"_send_native", l_pipeline_send_native},
+                                      {"all_native", l_pipeline_all_native},
                                       {"count", l_pipeline_count},
                                       {"has_host_send", l_pipeline_has_host_send},
                                       {"policy", l_pipeline_policy},

@@ -41,8 +41,12 @@ struct azc_curl {
   CURLM *multi;
   CURLSH *share;
   CURL *pool[POOL_MAX];
+  unsigned char pool_plain[POOL_MAX]; /* the handle still holds the plain-GET setup */
   size_t npool;
   azc_curl_config cfg; /* strings owned */
+  /* proxy settings read from the environment once, when the transport is created (a running
+   * Lua program cannot change its environment; requests rereads it on every call) */
+  char *env_http_proxy, *env_https_proxy, *env_no_proxy;
 };
 
 struct azc_xfer {
@@ -63,9 +67,10 @@ struct azc_xfer {
   int read_paused, need_body;
   azc_code body_rc; /* a body reader's failure */
 
+  int plain; /* set up as a plain GET with the transport's settings (the handle can skip reset) */
+
   /* response head */
   int in_head, head_status, headers_done, source_set;
-  azc_buf last_name;  /* for obsolete line folding */
   azc_response *resp; /* owned until azc_xfer_response hands it out */
 
   /* response body */
@@ -160,6 +165,8 @@ void azc_send_options_init(azc_send_options *out_opts) {
   out_opts->verify = -1;
 }
 
+static char *env_proxy(const char *lower, const char *upper);
+
 static void free_cfg(azc_curl_config *c) {
   free((char *)c->ca_file);
   free((char *)c->cert_file);
@@ -175,6 +182,10 @@ static void release_handles(azc_curl *t) {
     curl_easy_cleanup(t->pool[--t->npool]);
   if (t->live)
     return;
+  free(t->env_http_proxy);
+  free(t->env_https_proxy);
+  free(t->env_no_proxy);
+  t->env_http_proxy = t->env_https_proxy = t->env_no_proxy = NULL;
   if (t->multi)
     curl_multi_cleanup(t->multi);
   if (t->share)
@@ -217,6 +228,11 @@ azc_curl *azc_curl_new(const azc_curl_config *cfg, azc_error *out_err) {
   t->cfg.no_proxy = dup_opt(cfg->no_proxy);
   t->multi = curl_multi_init();
   t->share = curl_share_init();
+  if (cfg->use_env_settings) {
+    t->env_http_proxy = env_proxy("http_proxy", "HTTP_PROXY");
+    t->env_https_proxy = env_proxy("https_proxy", "HTTPS_PROXY");
+    t->env_no_proxy = env_proxy("no_proxy", "NO_PROXY");
+  }
   if (!t->multi || !t->share || (cfg->ca_file && !t->cfg.ca_file) ||
       (cfg->cert_file && !t->cfg.cert_file) || (cfg->key_file && !t->cfg.key_file) ||
       (cfg->http_proxy && !t->cfg.http_proxy) || (cfg->https_proxy && !t->cfg.https_proxy) ||
@@ -257,16 +273,46 @@ void azc_curl_unref(azc_curl *t) {
 size_t azc_curl_block_size(const azc_curl *t) { return t->cfg.block_size; }
 long azc_curl_connection_timeout_ms(const azc_curl *t) { return t->cfg.connection_timeout_ms; }
 
-static CURL *easy_take(azc_curl *t) { return t->npool ? t->pool[--t->npool] : curl_easy_init(); }
+/* libcurl 7.88's reset drops the list of cookie files without freeing it: free it first */
+static void easy_reset(CURL *e) {
+  curl_easy_setopt(e, CURLOPT_COOKIEFILE, (char *)NULL);
+  curl_easy_reset(e);
+}
 
-/* A reset handle forgets the transfer (and its pointers into it) but the multi handle keeps the
- * connection, so the next request on the same host reuses it. */
-static void easy_put(azc_curl *t, CURL *e) {
+/* A pooled handle, preferring one that still holds the plain-GET setup when @p plain. */
+static CURL *easy_take(azc_curl *t, int plain, int *out_was_plain) {
+  size_t i;
+  CURL *e;
+  *out_was_plain = 0;
+  if (!t->npool)
+    return curl_easy_init();
+  i = t->npool - 1;
+  if (plain) {
+    size_t j;
+    for (j = t->npool; j-- > 0;)
+      if (t->pool_plain[j]) {
+        i = j;
+        break;
+      }
+  }
+  e = t->pool[i];
+  *out_was_plain = t->pool_plain[i];
+  t->pool[i] = t->pool[t->npool - 1];
+  t->pool_plain[i] = t->pool_plain[t->npool - 1];
+  t->npool--;
+  return e;
+}
+
+/* Back to the pool. The multi handle keeps the connection, so the next request on the same host
+ * reuses it. A handle set up as a plain GET keeps that setup (the next plain GET only changes the
+ * per-transfer options); any other is reset, forgetting the transfer and its pointers. */
+static void easy_put(azc_curl *t, CURL *e, int plain) {
   if (!t->closed && t->npool < POOL_MAX) {
-    /* libcurl 7.88's reset drops the list of cookie files without freeing it: free it first */
-    curl_easy_setopt(e, CURLOPT_COOKIEFILE, (char *)NULL);
-    curl_easy_reset(e);
-    t->pool[t->npool++] = e;
+    if (!plain)
+      easy_reset(e);
+    t->pool[t->npool] = e;
+    t->pool_plain[t->npool] = (unsigned char)plain;
+    t->npool++;
   } else {
     curl_easy_cleanup(e);
   }
@@ -355,7 +401,7 @@ static void record_result(azc_xfer *x, CURLcode c) {
 static void detach(azc_xfer *x) {
   if (x->easy) {
     curl_multi_remove_handle(x->t->multi, x->easy);
-    easy_put(x->t, x->easy);
+    easy_put(x->t, x->easy, x->plain && !x->failed);
     x->easy = NULL;
   }
   x->done = 1;
@@ -442,7 +488,6 @@ static size_t head_fail(azc_xfer *x, azc_code code, const char *msg) {
 static size_t on_header(char *p, size_t size, size_t count, void *ud) {
   azc_xfer *x = ud;
   size_t len = size * count, n = len, r;
-  azc_headers *h;
   x->activity++;
   if (x->headers_done)
     return len; /* trailers */
@@ -456,7 +501,6 @@ static size_t on_header(char *p, size_t size, size_t count, void *ud) {
       return head_fail(x, AZC_ERR_SERVICE_RESPONSE, "malformed HTTP status line");
     x->in_head = 1;
     x->head_status = status;
-    x->last_name.len = 0;
     if (status < 200)
       return len; /* interim response: ignored until its blank line */
     azc_response_unref(x->resp);
@@ -472,56 +516,19 @@ static size_t on_header(char *p, size_t size, size_t count, void *ud) {
     if (x->head_status >= 200) {
       char *url = NULL;
       x->headers_done = 1;
+      /* stored only when it differs: the response falls back to its request's URL */
       if (curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url &&
-          azc_response_set_url(x->resp, url) != AZC_OK)
+          strcmp(url, azc_request_url(x->req)) != 0 && azc_response_set_url(x->resp, url) != AZC_OK)
         return head_fail(x, AZC_ERR_NOMEM, "out of memory");
     }
     return len;
   }
   if (x->head_status < 200)
     return len;
-  h = azc_response_headers(x->resp);
-  if (is_ws(p[0])) { /* obsolete folding: continues the previous header's value */
-    const char *old;
-    size_t oldlen, b = 0;
-    azc_buf v = {0};
-    azc_code rc;
-    if (!x->last_name.len)
-      return len;
-    while (b < n && is_ws(p[b]))
-      b++;
-    old = azc_headers_get(h, x->last_name.data, x->last_name.len, &oldlen);
-    rc = azc_buf_append(&v, old ? old : "", old ? oldlen : 0);
-    if (rc == AZC_OK)
-      rc = azc_buf_append(&v, " ", 1);
-    if (rc == AZC_OK)
-      rc = azc_buf_append(&v, p + b, n - b);
-    if (rc == AZC_OK)
-      rc = azc_headers_set(h, x->last_name.data, x->last_name.len, v.data, v.len);
-    azc_buf_free(&v);
-    return rc == AZC_ERR_NOMEM ? head_fail(x, rc, "out of memory") : len;
-  } else {
-    const char *colon = memchr(p, ':', n);
-    size_t nl, vb;
-    azc_code rc;
-    if (!colon)
-      return len; /* not a header line: ignored, as http.client does */
-    nl = (size_t)(colon - p);
-    while (nl && is_ws(p[nl - 1]))
-      nl--;
-    vb = (size_t)(colon - p) + 1;
-    while (vb < n && is_ws(p[vb]))
-      vb++;
-    while (n > vb && is_ws(p[n - 1]))
-      n--;
-    rc = azc_headers_add(h, p, nl, p + vb, n - vb);
-    if (rc == AZC_OK) {
-      x->last_name.len = 0;
-      rc = azc_buf_append(&x->last_name, p, nl);
-    }
-    /* AZC_ERR_VALUE: an unusable name or value (NUL, bare CR) is dropped */
-    return rc == AZC_ERR_NOMEM ? head_fail(x, rc, "out of memory") : len;
-  }
+  /* kept raw: parsed only if somebody reads the headers (azc_response_headers) */
+  if (azc_response_add_header_line(x->resp, p, n) != AZC_OK)
+    return head_fail(x, AZC_ERR_NOMEM, "out of memory");
+  return len;
 }
 
 static size_t on_write(char *p, size_t size, size_t n, void *ud) {
@@ -542,14 +549,14 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud) {
 
 /* Python's getproxies_environment: the lowercase variable wins (even empty, which disables);
  * the uppercase HTTP_PROXY is ignored in a CGI context (CVE-2016-1000110). */
-static const char *env_proxy(const char *lower, const char *upper) {
+static char *env_proxy(const char *lower, const char *upper) {
   const char *v = getenv(lower);
   if (v)
-    return *v ? v : NULL;
+    return *v ? azc__strndup(v, strlen(v)) : NULL;
   if (strcmp(upper, "HTTP_PROXY") == 0 && getenv("REQUEST_METHOD"))
     return NULL;
   v = getenv(upper);
-  return v && *v ? v : NULL;
+  return v && *v ? azc__strndup(v, strlen(v)) : NULL;
 }
 
 static int has_header(azc_headers *h, const char *name) {
@@ -602,6 +609,31 @@ static azc_code build_headers(azc_xfer *x, int posting) {
     if (curl_easy_setopt(e, opt, val) != CURLE_OK)                                                 \
       return azc_error_set(out_err, AZC_ERR_VALUE, "curl rejected option %s", #opt);               \
   } while (0)
+
+/* A plain GET: no body, no Cookie header of its own, no per-call transport override. Most API
+ * calls are; their handle keeps its setup between transfers (see easy_put). */
+static int is_plain(azc_request *req, const azc_send_options *o) {
+  const char *m = azc_request_method(req);
+  return azc__ieq(m, strlen(m), "GET", 3) && azc_request_body_kind(req) == AZC_BODY_NONE &&
+         o->connection_timeout_ms < 0 && o->verify < 0 && !o->ca_file && !o->cert_file &&
+         !o->key_file && !o->has_proxies &&
+         !azc_headers_get(azc_request_headers(req), "Cookie", 6, NULL);
+}
+
+/* Only what changes per transfer, on a handle that holds the plain-GET setup. */
+static azc_code setup_plain(azc_xfer *x, azc_error *out_err) {
+  CURL *e = x->easy;
+  SET(CURLOPT_URL, azc_request_url(x->req));
+  SET(CURLOPT_PRIVATE, (void *)x);
+  SET(CURLOPT_ERRORBUFFER, x->errbuf);
+  SET(CURLOPT_HEADERDATA, (void *)x);
+  SET(CURLOPT_WRITEDATA, (void *)x);
+  SET(CURLOPT_PREREQDATA, (void *)x);
+  if (build_headers(x, 0) != AZC_OK)
+    return azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
+  SET(CURLOPT_HTTPHEADER, x->hdr_list);
+  return AZC_OK;
+}
 
 static azc_code setup(azc_xfer *x, const azc_send_options *o, azc_error *out_err) {
   azc_curl *t = x->t;
@@ -681,9 +713,9 @@ static azc_code setup(azc_xfer *x, const azc_send_options *o, azc_error *out_err
    * environment's NO_PROXY (requests does the same). "" keeps curl off the environment. */
   proxy = https ? sp : hp;
   if (!proxy && c->use_env_settings) {
-    proxy = https ? env_proxy("https_proxy", "HTTPS_PROXY") : env_proxy("http_proxy", "HTTP_PROXY");
+    proxy = https ? t->env_https_proxy : t->env_http_proxy;
     if (proxy && !np)
-      np = env_proxy("no_proxy", "NO_PROXY");
+      np = t->env_no_proxy;
   }
   SET(CURLOPT_PROXY, proxy ? proxy : "");
   SET(CURLOPT_NOPROXY, np ? np : "");
@@ -859,7 +891,6 @@ static void xfer_release(azc_xfer *x) {
   curl_slist_free_all(x->hdr_list);
   azc_buf_free(&x->feed.b);
   azc_buf_free(&x->body.b);
-  azc_buf_free(&x->last_name);
   azc_response_unref(x->resp);
   azc_request_unref(x->req);
   free(x);
@@ -875,6 +906,7 @@ azc_code azc_curl_start(azc_curl *t, azc_request *req, const azc_send_options *o
   azc_xfer *x;
   azc_code rc;
   long rto;
+  int was_plain = 0;
   if (!t || !req || !out_xfer)
     return azc_error_set(out_err, AZC_ERR_ARG, "azc_curl_start: NULL argument");
   *out_xfer = NULL;
@@ -896,16 +928,19 @@ azc_code azc_curl_start(azc_curl *t, azc_request *req, const azc_send_options *o
   x->high_water = t->cfg.block_size * 4 > HIGH_WATER_MIN ? t->cfg.block_size * 4 : HIGH_WATER_MIN;
   rto = opts->read_timeout_ms >= 0 ? opts->read_timeout_ms : t->cfg.read_timeout_ms;
   x->read_timeout_ms = rto;
-  x->easy = easy_take(t);
+  x->plain = is_plain(req, opts);
+  x->easy = easy_take(t, x->plain, &was_plain);
   if (!x->easy) {
     xfer_release(x);
     return azc_error_set(out_err, AZC_ERR_NOMEM, "curl_easy_init failed");
   }
-  rc = setup(x, opts, out_err);
+  if (was_plain && !x->plain)
+    easy_reset(x->easy); /* leaving the plain-GET setup: start from libcurl's defaults */
+  rc = was_plain && x->plain ? setup_plain(x, out_err) : setup(x, opts, out_err);
   if (rc == AZC_OK && curl_multi_add_handle(t->multi, x->easy) != CURLM_OK)
     rc = azc_error_set(out_err, AZC_ERR_NOMEM, "curl_multi_add_handle failed");
   if (rc != AZC_OK) {
-    easy_put(t, x->easy); /* not in the multi */
+    easy_put(t, x->easy, 0); /* not in the multi */
     x->easy = NULL;
     xfer_release(x);
     return rc;

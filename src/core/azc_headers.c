@@ -1,9 +1,11 @@
 /*
  * azc_headers.c - ordered, case-insensitive header map.
  *
- * Layout: an array of entries in insertion order plus an open-addressing index (linear probing)
- * keyed on the ASCII-lowercased name. The index holds entry positions + 1 (0 = empty slot) and
- * is kept at most half full, so probes stay short. A removed entry becomes a tombstone
+ * Layout: an array of entries in insertion order plus, once the map outgrows SMALL entries, an
+ * open-addressing index (linear probing) keyed on the ASCII-lowercased name; small maps (most
+ * requests and responses) are searched linearly by hash and allocate no index. Each entry's name
+ * and value live in one allocation ("name\0value\0"). The index holds entry positions + 1
+ * (0 = empty slot) and is kept at most half full, so probes stay short. A removed entry becomes a tombstone
  * (name == NULL): its index slot keeps pointing at it, which is exactly what linear probing
  * needs to keep later chains reachable. Tombstones are squeezed out (and the index rebuilt)
  * when a new name is appended and they make up more than half of the array; doing it there and
@@ -16,9 +18,9 @@
 #include <string.h>
 
 typedef struct azc_hentry {
-  char *name; /* NUL-terminated, case of the last set; NULL marks a tombstone */
+  char *name; /* NUL-terminated, case of the last set; NULL marks a tombstone. Owns the block */
   size_t name_len;
-  char *value; /* NUL-terminated */
+  char *value; /* NUL-terminated, inside the name's block */
   size_t value_len;
   uint32_t hash; /* hash of the lowercased name */
 } azc_hentry;
@@ -71,18 +73,48 @@ static size_t probe(const azc_headers *h, const char *name, size_t len, uint32_t
   return i;
 }
 
+enum { SMALL = 16 }; /* maps up to this many entries are searched linearly */
+
 static azc_hentry *find(const azc_headers *h, const char *name, size_t len) {
   int found;
-  size_t slot;
-  if (!h || !h->index_cap || (!name && len))
+  size_t slot, i;
+  uint32_t hash;
+  if (!h || !h->used || (!name && len))
     return NULL;
-  slot = probe(h, name, len, name_hash(name, len), &found);
+  hash = name_hash(name, len);
+  if (!h->index_cap) {
+    for (i = 0; i < h->used; i++) {
+      azc_hentry *e = &h->entries[i];
+      if (e->name && e->hash == hash && azc__ieq(e->name, e->name_len, name, len))
+        return e;
+    }
+    return NULL;
+  }
+  slot = probe(h, name, len, hash, &found);
   return found ? &h->entries[h->index[slot] - 1] : NULL;
+}
+
+/* One block holding "name\0value\0". */
+static char *entry_block(const char *name, size_t name_len, const char *value, size_t value_len) {
+  char *b;
+  if (value_len > SIZE_MAX - name_len - 2)
+    return NULL;
+  b = malloc(name_len + value_len + 2);
+  if (!b)
+    return NULL;
+  memcpy(b, name, name_len);
+  b[name_len] = '\0';
+  if (value_len)
+    memcpy(b + name_len + 1, value, value_len);
+  b[name_len + 1 + value_len] = '\0';
+  return b;
 }
 
 /* Rebuild the index (size @p index_cap) from the live entries; tombstone entries get no slot. */
 static void reindex(azc_headers *h) {
   size_t i, mask = h->index_cap - 1;
+  if (!h->index_cap)
+    return;
   memset(h->index, 0, h->index_cap * sizeof *h->index);
   for (i = 0; i < h->used; i++) {
     size_t s;
@@ -118,9 +150,9 @@ static azc_code reserve_one(azc_headers *h) {
   ncap = h->cap ? h->cap * 2 : 8;
   if (ncap > SIZE_MAX / 2 / sizeof *ni || ncap > SIZE_MAX / sizeof *ne)
     return AZC_ERR_NOMEM;
-  nicap = ncap * 2;
-  ni = malloc(nicap * sizeof *ni);
-  if (!ni)
+  nicap = ncap > SMALL ? ncap * 2 : 0; /* small maps need no index */
+  ni = nicap ? malloc(nicap * sizeof *ni) : NULL;
+  if (nicap && !ni)
     return AZC_ERR_NOMEM;
   ne = realloc(h->entries, ncap * sizeof *ne);
   if (!ne) {
@@ -151,10 +183,8 @@ azc_headers *azc_headers_ref(azc_headers *h) {
 
 static void free_entries(azc_headers *h) {
   size_t i;
-  for (i = 0; i < h->used; i++) {
-    free(h->entries[i].name);
-    free(h->entries[i].value);
-  }
+  for (i = 0; i < h->used; i++)
+    free(h->entries[i].name); /* the value lives in the same block */
 }
 
 void azc_headers_unref(azc_headers *h) {
@@ -194,26 +224,25 @@ static azc_code check_parts(const azc_headers *h, const char *name, size_t name_
 static azc_code append(azc_headers *h, const char *name, size_t name_len, uint32_t hash,
                        const char *value, size_t value_len) {
   azc_hentry *e;
-  char *n, *v;
+  char *n;
   int found;
-  size_t slot;
+  size_t slot = 0;
   if (reserve_one(h) != AZC_OK)
     return AZC_ERR_NOMEM;
-  n = azc__strndup(name, name_len);
-  v = azc__strndup(value ? value : "", value_len);
-  if (!n || !v) {
-    free(n);
-    free(v);
+  n = entry_block(name, name_len, value ? value : "", value_len);
+  if (!n)
     return AZC_ERR_NOMEM;
-  }
-  slot = probe(h, name, name_len, hash, &found);
+  if (h->index_cap)
+    slot = probe(h, name, name_len, hash, &found);
   e = &h->entries[h->used];
   e->name = n;
   e->name_len = name_len;
-  e->value = v;
+  e->value = n + name_len + 1;
   e->value_len = value_len;
   e->hash = hash;
-  h->index[slot] = ++h->used;
+  ++h->used;
+  if (h->index_cap)
+    h->index[slot] = h->used;
   h->live++;
   return AZC_OK;
 }
@@ -222,26 +251,21 @@ azc_code azc_headers_set(azc_headers *h, const char *name, size_t name_len, cons
                          size_t value_len) {
   azc_code rc = check_parts(h, name, name_len, value, value_len);
   azc_hentry *e;
-  char *n = NULL, *v;
+  char *n;
   if (rc != AZC_OK)
     return rc;
   e = find(h, name, name_len);
   if (!e)
     return append(h, name, name_len, name_hash(name, name_len), value, value_len);
-  /* Allocate both replacements before touching the entry, so a failure changes nothing. */
-  if (memcmp(e->name, name, name_len) != 0 && !(n = azc__strndup(name, name_len)))
+  /* A new block with the written case (same length: the names compared equal ignoring case);
+   * built before the old one is freed, so a failure changes nothing and @p value may point
+   * into the old value. */
+  n = entry_block(name, name_len, value ? value : "", value_len);
+  if (!n)
     return AZC_ERR_NOMEM;
-  v = azc__strndup(value ? value : "", value_len);
-  if (!v) {
-    free(n);
-    return AZC_ERR_NOMEM;
-  }
-  if (n) {
-    free(e->name);
-    e->name = n; /* same length: the names compared equal case-insensitively */
-  }
-  free(e->value);
-  e->value = v;
+  free(e->name);
+  e->name = n;
+  e->value = n + name_len + 1;
   e->value_len = value_len;
   return AZC_OK;
 }
@@ -258,23 +282,24 @@ azc_code azc_headers_add(azc_headers *h, const char *name, size_t name_len, cons
   e = find(h, name, name_len);
   if (!e)
     return append(h, name, name_len, name_hash(name, name_len), value, value_len);
-  if (value_len > SIZE_MAX - 3 - e->value_len)
+  if (value_len > SIZE_MAX - 4 - e->value_len - e->name_len)
     return AZC_ERR_NOMEM;
-  /* @p value may point into the old value (folding a header into itself): realloc may move it. */
-  alias = value && (uintptr_t)value >= (uintptr_t)e->value &&
+  /* @p value may point into the old block (folding a header into itself): realloc may move it. */
+  alias = value && (uintptr_t)value >= (uintptr_t)e->name &&
           (uintptr_t)value <= (uintptr_t)(e->value + e->value_len);
-  offset = alias ? (size_t)(value - e->value) : 0;
-  v = realloc(e->value, e->value_len + 2 + value_len + 1);
+  offset = alias ? (size_t)(value - e->name) : 0;
+  v = realloc(e->name, e->name_len + 1 + e->value_len + 2 + value_len + 1);
   if (!v)
     return AZC_ERR_NOMEM;
   if (alias)
     value = v + offset;
-  memcpy(v + e->value_len, ", ", 2);
+  e->name = v;
+  e->value = v + e->name_len + 1;
+  memcpy(e->value + e->value_len, ", ", 2);
   if (value_len)
-    memcpy(v + e->value_len + 2, value, value_len);
+    memmove(e->value + e->value_len + 2, value, value_len);
   e->value_len += 2 + value_len;
-  v[e->value_len] = '\0';
-  e->value = v;
+  e->value[e->value_len] = '\0';
   return AZC_OK;
 }
 
@@ -294,7 +319,6 @@ int azc_headers_remove(azc_headers *h, const char *name, size_t name_len) {
     return 0;
   /* Tombstone: the index slot stays, pointing at an entry that no longer matches anything. */
   free(e->name);
-  free(e->value);
   e->name = e->value = NULL;
   e->name_len = e->value_len = 0;
   h->live--;

@@ -7,6 +7,7 @@
  */
 #include "azc_policy_request_id.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,13 @@ typedef struct rid_impl {
 #endif
 
 static AZC_TLS uint64_t rng_state;
-static AZC_TLS pid_t rng_pid; /* 0: not seeded; a fork copies the state, so reseed on change */
+/* A fork copies the state (nginx forks its workers): the child handler bumps the generation and
+ * each thread reseeds when its generation is stale. No per-request system call. */
+static volatile unsigned long fork_gen = 1;
+static AZC_TLS unsigned long rng_gen; /* 0: not seeded */
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static void on_fork_child(void) { fork_gen++; }
+static void install_fork_handler(void) { pthread_atfork(NULL, NULL, on_fork_child); }
 
 static void rng_seed(void) {
   uint64_t s = 0;
@@ -50,13 +57,15 @@ static void rng_seed(void) {
   s ^= ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 48) ^
        (uint64_t)(size_t)&rng_state;
   rng_state = s;
-  rng_pid = getpid();
 }
 
 static uint64_t rng_next(void) {
   uint64_t z;
-  if (rng_pid != getpid())
+  pthread_once(&fork_once, install_fork_handler);
+  if (rng_gen != fork_gen) {
     rng_seed();
+    rng_gen = fork_gen;
+  }
   z = (rng_state += 0x9E3779B97F4A7C15ULL);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;

@@ -29,6 +29,9 @@ struct azc_response {
   int is_read;
   int closed;
 
+  azc_buf raw_head; /* header lines not yet parsed, each ended by '\n' */
+  int head_pending;  /* raw_head holds lines not yet in `headers` */
+
   azc_decoder *decoder;
   int decoder_done;
   azc_buf raw;
@@ -76,6 +79,7 @@ void azc_response_unref(azc_response *r) {
   azc_buf_free(&r->raw);
   azc_buf_free(&r->dec);
   azc_buf_free(&r->content);
+  azc_buf_free(&r->raw_head);
   azc_headers_unref(r->headers);
   azc_request_unref(r->request);
   free(r->reason);
@@ -95,7 +99,92 @@ azc_code azc_response_set_reason(azc_response *r, const char *reason, size_t len
   return AZC_OK;
 }
 
-azc_headers *azc_response_headers(azc_response *r) { return r->headers; }
+static int is_ws(char c) { return c == ' ' || c == '\t'; }
+
+azc_code azc_response_add_header_line(azc_response *r, const char *line, size_t len) {
+  if (azc_buf_reserve(&r->raw_head, len + 1) != AZC_OK)
+    return AZC_ERR_NOMEM;
+  azc_buf_append(&r->raw_head, line, len);
+  azc_buf_append(&r->raw_head, "\n", 1);
+  r->head_pending = 1;
+  return AZC_OK;
+}
+
+/* Parse the pending raw lines into the header map. Continuation lines extend the previous
+ * header (joined with a space); repeated names fold into "a, b" (azc_headers_add). */
+static void parse_head(azc_response *r) {
+  const char *p = r->raw_head.data, *end = p + r->raw_head.len;
+  const char *last = NULL; /* name of the previous header line */
+  size_t last_len = 0;
+  r->head_pending = 0;
+  while (p < end) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    size_t n = (size_t)(eol - p);
+    if (n && is_ws(p[0])) {
+      size_t b = 0, oldlen;
+      const char *old;
+      azc_buf v = {0};
+      while (b < n && is_ws(p[b]))
+        b++;
+      if (last && (old = azc_headers_get(r->headers, last, last_len, &oldlen)) != NULL &&
+          azc_buf_append(&v, old, oldlen) == AZC_OK && azc_buf_append(&v, " ", 1) == AZC_OK &&
+          azc_buf_append(&v, p + b, n - b) == AZC_OK)
+        azc_headers_set(r->headers, last, last_len, v.data, v.len);
+      azc_buf_free(&v);
+    } else {
+      const char *colon = memchr(p, ':', n);
+      if (colon) {
+        size_t nl = (size_t)(colon - p), vb = nl + 1, ve = n;
+        while (nl && is_ws(p[nl - 1]))
+          nl--;
+        while (vb < ve && is_ws(p[vb]))
+          vb++;
+        while (ve > vb && is_ws(p[ve - 1]))
+          ve--;
+        /* a refused name or value (NUL, bare CR) is dropped */
+        if (azc_headers_add(r->headers, p, nl, p + vb, ve - vb) == AZC_OK) {
+          last = p;
+          last_len = nl;
+        } else {
+          last = NULL;
+        }
+      } else {
+        last = NULL; /* not a header line: ignored, as http.client does */
+      }
+    }
+    p = eol + 1;
+  }
+  azc_buf_free(&r->raw_head);
+}
+
+azc_headers *azc_response_headers(azc_response *r) {
+  if (r->head_pending)
+    parse_head(r);
+  return r->headers;
+}
+
+const char *azc_response_header(azc_response *r, const char *name, size_t name_len,
+                                size_t *out_len) {
+  if (r->head_pending) {
+    /* parse only when a line starts with this name: most lookups (Content-Encoding on the
+     * read path) find nothing */
+    const char *p = r->raw_head.data, *end = p + r->raw_head.len;
+    int present = 0;
+    while (p < end && !present) {
+      const char *eol = memchr(p, '\n', (size_t)(end - p));
+      size_t n = (size_t)(eol - p);
+      if ((n > name_len && azc__ieq(p, name_len, name, name_len) &&
+           (p[name_len] == ':' || is_ws(p[name_len]))) ||
+          (n && is_ws(p[0])))
+        present = 1; /* a continuation line may belong to it: parse to be exact */
+      p = eol + 1;
+    }
+    if (!present)
+      return NULL;
+    parse_head(r);
+  }
+  return azc_headers_get(r->headers, name, name_len, out_len);
+}
 azc_request *azc_response_request(azc_response *r) { return r->request; }
 
 const char *azc_response_url(const azc_response *r) {
@@ -176,7 +265,7 @@ static azc_code fill_raw(azc_response *r, size_t max, azc_read_state *out_state,
 
 static azc_code ensure_decoder(azc_response *r, azc_error *out_err) {
   if (!r->decoder) {
-    const char *ce = azc_headers_get(r->headers, "Content-Encoding", 16, NULL);
+    const char *ce = azc_response_header(r, "Content-Encoding", 16, NULL);
     return azc_decoder_new(ce, &r->decoder, out_err);
   }
   return AZC_OK;
@@ -268,7 +357,7 @@ azc_code azc_response_read(azc_response *r, azc_read_state *out_state, azc_error
   for (;;) {
     /* fast path: an identity body already complete in memory is moved, not copied */
     if (r->input_eof && !r->has_source && r->dec.len == 0 && r->content.len == 0 && !r->decoder) {
-      const char *ce = azc_headers_get(r->headers, "Content-Encoding", 16, NULL);
+      const char *ce = azc_response_header(r, "Content-Encoding", 16, NULL);
       if (!ce || !*ce || azc__ieq(ce, strlen(ce), "identity", 8)) {
         azc_buf t = r->content;
         r->content = r->raw;

@@ -54,8 +54,25 @@ int azc_response_status(const azc_response *r);
 const char *azc_response_reason(const azc_response *r);
 /** @brief Set the reason phrase. */
 azc_code azc_response_set_reason(azc_response *r, const char *reason, size_t len);
-/** @brief The headers (borrowed). */
+/**
+ * @brief The headers (borrowed). A transport may hand header lines over raw
+ * (azc_response_add_header_line); they are parsed on the first call, so a response whose
+ * headers nobody reads never pays for parsing them.
+ */
 azc_headers *azc_response_headers(azc_response *r);
+/**
+ * @brief Append one raw header line as received, without its CRLF: "Name: value", or an
+ * obsolete continuation line (starting with a space or tab) that extends the previous value.
+ * Lines without ':' and names or values that azc_headers refuses are dropped when parsed, as
+ * http.client does. @return AZC_OK or AZC_ERR_NOMEM.
+ */
+azc_code azc_response_add_header_line(azc_response *r, const char *line, size_t len);
+/**
+ * @brief Look a header up (parsing raw lines only when that header is present among them).
+ * @return the value or NULL; *out_len when not NULL.
+ */
+const char *azc_response_header(azc_response *r, const char *name, size_t name_len,
+                                size_t *out_len);
 /** @brief The request (borrowed, may be NULL). */
 azc_request *azc_response_request(azc_response *r);
 /** @brief The effective URL of the response (the request's URL unless set). */
