@@ -19,10 +19,13 @@ end
 local base = rows.curl_raw
 local brps, bcpu = median(base.rps), median(base.cpu)
 print(("%d sequential keep-alive GETs of a 99-byte body, median of %d runs"):format(n, #base.rps))
-print("| client | req/s | x libcurl req/s | CPU us/req | x libcurl CPU |")
-print("|---|---|---|---|---|")
+local hdr = rows.curl_headers
+local hcpu = hdr and median(hdr.cpu)
+print("| client | req/s | x libcurl req/s | CPU us/req | x libcurl CPU | x libcurl+headers CPU |")
+print("|---|---|---|---|---|---|")
 for _, name in ipairs(order) do
    local r = rows[name]
    local rps, cpu = median(r.rps), median(r.cpu)
-   print(("| %s | %.0f | %.2f | %.1f | %.2f |"):format(name, rps, rps / brps, cpu, cpu / bcpu))
+   print(("| %s | %.0f | %.2f | %.1f | %.2f | %s |"):format(name, rps, rps / brps, cpu, cpu / bcpu,
+      hcpu and ("%.2f"):format(cpu / hcpu) or "-"))
 end

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Benchmark: sequential keep-alive GETs of a small body against one local nginx, in one run:
-# raw libcurl (../shared/bench/curl_raw.c, the ceiling) vs the default PipelineClient with the
-# native driver vs the same with the Lua driver. Rounds are interleaved; medians are reported as
+# raw libcurl (../shared/bench/curl_raw.c, the ceiling), raw libcurl sending the headers
+# azure-core sends (bench/curl_headers.c: libcurl's own cost of those headers), the default
+# PipelineClient with the native driver, and the same with the Lua driver. Rounds are interleaved; medians are reported as
 # ratios to raw libcurl (req/s, and CPU per request from each client's own loop timing).
 #   sh bench/run.sh                 # N=20000 RUNS=5
 #   N=5000 RUNS=3 sh bench/run.sh   # quicker
@@ -21,6 +22,7 @@ mkdir -p "$WORK/prefix/www" "$WORK/prefix/tmp" "$WORK/bin"
 printf '{"id":"0f8fad5b-d9cb-469f-a165-70867728950e","name":"small","ok":true,"count":42,"tags":["a","b"]}\n' \
   >"$WORK/prefix/www/small"
 cc -O2 -o "$WORK/bin/curl_raw" "$SHARED/curl_raw.c" -lcurl || exit 1
+cc -O2 -o "$WORK/bin/curl_headers" bench/curl_headers.c -lcurl || exit 1
 if curl -s -o /dev/null http://127.0.0.1:18080/; then echo "port 18080 is busy" >&2; exit 1; fi
 nginx -p "$WORK/prefix/" -c "$SHARED/nginx.conf" -e "$WORK/prefix/error.log" >/dev/null 2>&1 &
 NGINX=$!
@@ -42,6 +44,7 @@ measure() { # name cmd...
 curl -s -o /dev/null "$URL?[1-200]"
 for r in $(seq "$RUNS"); do
   measure curl_raw "$WORK/bin/curl_raw" seq "$URL" "$N"
+  measure curl_headers "$WORK/bin/curl_headers" "$URL" "$N"
   measure native env BENCH_DRIVER=native lua5.4 bench/bench.lua "$URL" "$N"
   measure lua env BENCH_DRIVER=lua lua5.4 bench/bench.lua "$URL" "$N"
   [ -n "${WITH_LOGGING:-}" ] && measure native_logging env BENCH_DRIVER=native BENCH_LOGGING=1 lua5.4 bench/bench.lua "$URL" "$N"

@@ -91,26 +91,28 @@ void azl_send_options_read(lua_State *L, int idx, azc_send_options *o) {
     return;
   idx = azl_absindex(L, idx);
   luaL_checktype(L, idx, LUA_TTABLE);
-  lua_getfield(L, idx, "stream");
-  o->stream = lua_toboolean(L, -1);
-  lua_getfield(L, idx, "connection_timeout");
-  if (!lua_isnil(L, -1))
-    o->connection_timeout_ms = seconds_ms(L, -1, "connection_timeout");
-  lua_getfield(L, idx, "read_timeout");
-  if (!lua_isnil(L, -1))
-    o->read_timeout_ms = seconds_ms(L, -1, "read_timeout");
-  lua_getfield(L, idx, "connection_verify");
-  if (!lua_isnil(L, -1))
-    read_verify(L, -1, &o->verify, &o->ca_file);
-  lua_getfield(L, idx, "connection_cert");
-  if (!lua_isnil(L, -1))
-    read_cert(L, -1, &o->cert_file, &o->key_file);
-  lua_getfield(L, idx, "proxies");
-  if (!lua_isnil(L, -1)) {
-    o->has_proxies = 1;
-    read_proxies(L, -1, &o->http_proxy, &o->https_proxy, &o->no_proxy);
+  /* one pass over the (usually tiny) table; values stay referenced from it */
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      const char *k = lua_tostring(L, -2);
+      if (strcmp(k, "stream") == 0)
+        o->stream = lua_toboolean(L, -1);
+      else if (strcmp(k, "connection_timeout") == 0)
+        o->connection_timeout_ms = seconds_ms(L, -1, k);
+      else if (strcmp(k, "read_timeout") == 0)
+        o->read_timeout_ms = seconds_ms(L, -1, k);
+      else if (strcmp(k, "connection_verify") == 0)
+        read_verify(L, -1, &o->verify, &o->ca_file);
+      else if (strcmp(k, "connection_cert") == 0)
+        read_cert(L, -1, &o->cert_file, &o->key_file);
+      else if (strcmp(k, "proxies") == 0) {
+        o->has_proxies = 1;
+        read_proxies(L, -1, &o->http_proxy, &o->https_proxy, &o->no_proxy);
+      }
+    }
+    lua_pop(L, 1);
   }
-  lua_pop(L, 6); /* values stay referenced from the options table */
 }
 
 /* native.curl_new(config) */
