@@ -1,0 +1,36 @@
+-- Every script in examples/ runs against the test server and prints what it promises.
+local helper = require("support.helper")
+
+local function run(script, ...)
+   local args = { ... }
+   local cmd = { "LUA_PATH='lua/?.lua;lua/?/init.lua;;'", "LUA_CPATH='build/lua5.4/?.so;;'",
+      "lua5.4", script }
+   for _, a in ipairs(args) do cmd[#cmd + 1] = "'" .. a:gsub("'", "'\\''") .. "'" end
+   local p = assert(io.popen(table.concat(cmd, " ") .. " 2>&1; echo \"exit=$?\""))
+   local out = p:read("a")
+   p:close()
+   return out, tonumber(out:match("exit=(%d+)%s*$"))
+end
+
+describe("examples", function()
+   it("every example is covered by this spec", function()
+      local p = assert(io.popen("ls examples/*.lua"))
+      local listed = {}
+      for name in p:lines() do listed[#listed + 1] = name end
+      p:close()
+      local covered = { ["examples/quickstart.lua"] = true }
+      for _, name in ipairs(listed) do
+         assert.is_true(covered[name] == true, name .. " is not run by spec/examples_spec.lua")
+      end
+   end)
+
+   it("quickstart.lua", function()
+      local out, code = run("examples/quickstart.lua", helper.url(""))
+      assert.equal(0, code, out)
+      assert.matches("200\tapplication/json\tworld", out, 1, true)
+      assert.matches('{"msg":"hi"}', out, 1, true)
+      assert.matches("after retries:\t200\t3", out, 1, true)
+      assert.matches("streamed 1048576 bytes", out, 1, true)
+      assert.matches("ServiceResponseError", out, 1, true)
+   end)
+end)
