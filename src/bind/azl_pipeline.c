@@ -23,6 +23,7 @@
 static const char *const HOOK_CALLER_KEY = "azure.core.native.hook_caller";
 static const char *const POLICY_SENDER_KEY = "azure.core.native.policy_sender";
 static const char *const ERROR_KIND_KEY = "azure.core.native.error_kind";
+static const char *const TOKEN_GETTER_KEY = "azure.core.native.token_getter";
 
 typedef struct {
   azc_pipeline *pl;
@@ -262,6 +263,8 @@ static int l_pipeline_new(lua_State *L) {
     p = azl_policy_test(L, -1);
     if (p) {
       azc_policy_ref(p);
+      if (p->needs_host)
+        b->all_native = 0; /* its TOKEN steps need the binding's callbacks */
     } else if (lua_istable(L, -1)) {
       b->all_native = 0;
       lua_getfield(L, -1, "send");
@@ -401,7 +404,7 @@ static int l_run_request(lua_State *L) {
   return 1;
 }
 
-/* run:step() -> "send" | "sleep", seconds | "policy_send", slot | "token" | "done" */
+/* run:step() -> "send" | "sleep", seconds | "policy_send", slot | "token", slot | "done" */
 static int l_run_step(lua_State *L) {
   run_box *b = check_run(L, 1);
   host_ctx h;
@@ -423,7 +426,8 @@ static int l_run_step(lua_State *L) {
     return 2;
   case AZC_STEP_TOKEN:
     lua_pushliteral(L, "token");
-    return 1;
+    lua_pushinteger(L, (lua_Integer)st.slot);
+    return 2;
   default:
     lua_pushliteral(L, "done");
     return 1;
@@ -724,6 +728,75 @@ static azc_code host_policy_send(void *host, azc_run *run, size_t slot, azc_resp
   return out_err->code;
 }
 
+/* TOKEN from the native driver: the Lua helper token_getter(run, slot) asks the policy's
+ * credential (it may not yield here: use the Lua driver for credentials that do I/O through
+ * cosockets) and resumes the run itself through run:resume_token, or returns nil, err. */
+static azc_code host_token(void *host, azc_run *run, size_t slot, azc_error *out_err) {
+  host_ctx *h = host;
+  lua_State *L = h->L;
+  (void)run;
+  lua_getfield(L, LUA_REGISTRYINDEX, TOKEN_GETTER_KEY);
+  if (!lua_isfunction(L, -1)) {
+    lua_pop(L, 1);
+    return azc_error_set(out_err, AZC_ERR_ARG, "no token getter installed");
+  }
+  lua_pushvalue(L, h->run_idx);
+  lua_pushinteger(L, (lua_Integer)slot);
+  if (lua_pcall(L, 2, 2, 0) != LUA_OK) {
+    host_error_record(L, h->run_idx, -1, out_err);
+    lua_pop(L, 1);
+    return out_err->code;
+  }
+  if (lua_toboolean(L, -2)) {
+    lua_pop(L, 2);
+    return AZC_OK;
+  }
+  host_error_record(L, h->run_idx, -1, out_err);
+  lua_pop(L, 2);
+  return out_err->code == AZC_OK ? AZC_ERR_HOST : out_err->code;
+}
+
+/* run:token_request() -> {scopes = {...}, claims=, tenant_id=, enable_cae=} | nil */
+static int l_run_token_request(lua_State *L) {
+  run_box *b = check_run(L, 1);
+  const azc_token_request *tr = azc_run_token_request(b->run);
+  size_t i;
+  if (!tr)
+    return 0;
+  lua_createtable(L, 0, 4);
+  lua_createtable(L, (int)tr->n_scopes, 0);
+  for (i = 0; i < tr->n_scopes; i++) {
+    lua_pushstring(L, tr->scopes[i]);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_setfield(L, -2, "scopes");
+  if (tr->claims) {
+    lua_pushstring(L, tr->claims);
+    lua_setfield(L, -2, "claims");
+  }
+  if (tr->tenant_id) {
+    lua_pushstring(L, tr->tenant_id);
+    lua_setfield(L, -2, "tenant_id");
+  }
+  if (tr->enable_cae >= 0) {
+    lua_pushboolean(L, tr->enable_cae);
+    lua_setfield(L, -2, "enable_cae");
+  }
+  return 1;
+}
+
+/* run:resume_token(token, expires_on, refresh_on|nil, token_type|nil) */
+static int l_run_resume_token(lua_State *L) {
+  run_box *b = check_run(L, 1);
+  size_t n;
+  const char *tok = luaL_checklstring(L, 2, &n);
+  double exp = (double)luaL_checknumber(L, 3);
+  double ref = (double)luaL_optnumber(L, 4, 0);
+  const char *type = luaL_optstring(L, 5, "Bearer");
+  azc_run_resume_token(b->run, tok, n, exp, ref, type);
+  return 0;
+}
+
 /* run:_drive_native(transport, base_options_table) -> HttpResponse | nil, err
  * The whole loop in C (azc_drive). Options the core does not know (connection_verify,
  * connection_cert, proxies) are read once from the caller's table. */
@@ -741,7 +814,7 @@ static int l_run_drive_native(lua_State *L) {
   h.run_idx = 1;
   dh.host = &h;
   dh.policy_send = host_policy_send;
-  dh.token = NULL;
+  dh.token = host_token;
   if (azc_drive(b->run, t, &base, &dh, &resp, &e) != AZC_OK) {
     lua_pushnil(L);
     push_error_object(L, 1, &e);
@@ -802,11 +875,16 @@ static int l_pipeline_all_native(lua_State *L) {
   return 1;
 }
 
-/* native.set_pipeline_helpers(hook_caller, policy_sender, error_kind) */
+/* native.set_pipeline_helpers(hook_caller, policy_sender, error_kind, token_getter) */
 static int l_set_helpers(lua_State *L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
   luaL_checktype(L, 2, LUA_TFUNCTION);
   luaL_checktype(L, 3, LUA_TFUNCTION);
+  if (!lua_isnoneornil(L, 4)) {
+    luaL_checktype(L, 4, LUA_TFUNCTION);
+    lua_pushvalue(L, 4);
+    lua_setfield(L, LUA_REGISTRYINDEX, TOKEN_GETTER_KEY);
+  }
   lua_pushvalue(L, 1);
   lua_setfield(L, LUA_REGISTRYINDEX, HOOK_CALLER_KEY);
   lua_pushvalue(L, 2);
@@ -842,6 +920,8 @@ void azl_pipeline_open(lua_State *L) {
                                       {"policy", l_run_policy},
                                       {"current_response", l_run_current_response},
                                       {"current_error", l_run_current_error},
+                                      {"token_request", l_run_token_request},
+                                      {"resume_token", l_run_resume_token},
                                       {"close", l_run_close},
                                       {NULL, NULL}};
   azl_newmetatable(L, AZL_PIPELINE_MT);

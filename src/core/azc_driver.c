@@ -78,12 +78,10 @@ azc_code azc_drive(azc_run *run, azc_curl *transport, const azc_send_options *ba
     case AZC_STEP_TOKEN: {
       azc_error e;
       azc_error_clear(&e);
-      if (!host || !host->token || host->token(h, run, &e) != AZC_OK) {
+      if (!host || !host->token || host->token(h, run, st.slot, &e) != AZC_OK) {
         if (e.code == AZC_OK)
           azc_error_set(&e, AZC_ERR_ARG, "no host to acquire a token");
-        azc_run_resume_error(run, &e);
-      } else {
-        azc_run_resume(run);
+        azc_run_resume_error(run, &e); /* the callback resumed the run on success */
       }
       break;
     }

@@ -19,8 +19,10 @@ typedef struct azc_driver_host {
   /** POLICY_SEND: run host policy `slot`; give its response (one reference) or an error. */
   azc_code (*policy_send)(void *host, azc_run *run, size_t slot, azc_response **out_resp,
                           azc_error *out_err);
-  /** TOKEN: reserved for credential policies. */
-  azc_code (*token)(void *host, azc_run *run, azc_error *out_err);
+  /** TOKEN: ask the credential of native policy `slot` for azc_run_token_request(run); on
+   * success call azc_run_resume_token and return AZC_OK, else fill the error (the driver
+   * resumes the run with it). */
+  azc_code (*token)(void *host, azc_run *run, size_t slot, azc_error *out_err);
 } azc_driver_host;
 
 /**

@@ -10,7 +10,9 @@
  *   SLEEP         the driver waits azc_step.seconds through the transport's sleep, then resumes
  *   POLICY_SEND   host policy `slot` owns the call to the rest of the chain: the driver calls its
  *                 send(); the policy's `next` runs a sub-run from slot + 1 (azc_run_new_sub)
- *   TOKEN         (credentials; reserved for the authentication policies)
+ *   TOKEN         native policy `slot` needs a token: the driver asks that policy's credential
+ *                 for azc_run_token_request(), then azc_run_resume_token (or resume_error);
+ *                 the hook that asked runs again and finds it with azc_run_token
  *   DONE          azc_run_take_response / azc_run_error give the outcome
  *
  * Native policies implement on_request / on_response / on_exception and answer with an action:
@@ -39,8 +41,33 @@ typedef struct azc_pipeline azc_pipeline;
 typedef enum azc_action_kind {
   AZC_ACTION_CONTINUE = 0, /**< go on (down after on_request, up after on_response/exception) */
   AZC_ACTION_RESEND,       /**< wait `delay` seconds, then run slots after this one again */
-  AZC_ACTION_FAIL          /**< stop with the error the policy filled */
+  AZC_ACTION_FAIL,         /**< stop with the error the policy filled */
+  AZC_ACTION_TOKEN         /**< the policy asked for a token (azc_run_request_token): the run
+                                hands TOKEN to its driver, then calls the same hook again */
 } azc_action_kind;
+
+/**
+ * @brief Returned by an on_request hook that called azc_run_request_token: the run hands TOKEN
+ * to its driver and calls the same on_request again once the token (or an error) is in.
+ */
+#define AZC_PENDING_TOKEN ((azc_code)1000)
+
+/** @brief What a policy asks its credential for (BEHAVIOR §4.8). Strings are copied. */
+typedef struct azc_token_request {
+  const char *const *scopes;
+  size_t n_scopes;
+  const char *claims;    /**< NULL: not given */
+  const char *tenant_id; /**< NULL: not given */
+  int enable_cae;        /**< -1: not given, else 0/1 */
+} azc_token_request;
+
+/** @brief A token delivered by the driver (strings owned by the run until the next request). */
+typedef struct azc_token {
+  const char *token;
+  double expires_on;  /**< Unix seconds */
+  double refresh_on;  /**< Unix seconds, 0 when the credential gave none */
+  const char *token_type; /**< "Bearer" unless the credential said otherwise */
+} azc_token;
 
 /** @brief A policy's answer. */
 typedef struct azc_action {
@@ -72,6 +99,8 @@ struct azc_policy {
   int host_kind;               /**< AZC_HOST_SANSIO or AZC_HOST_SEND for host policies */
   int host_hooks;              /**< AZC_HOOK_* bits the host policy implements */
   int host_id;                 /**< the host's handle for the policy (e.g. its Lua slot) */
+  int needs_host;              /**< a native policy that asks its driver for host work (TOKEN):
+                                    runs of its pipeline need a driver with host callbacks */
 };
 
 /** @brief Host policy kinds. */
@@ -126,7 +155,7 @@ typedef enum azc_step_kind {
 typedef struct azc_step {
   azc_step_kind kind;
   double seconds; /**< SLEEP */
-  size_t slot;    /**< POLICY_SEND: the policy's slot */
+  size_t slot;    /**< POLICY_SEND and TOKEN: the policy's slot */
 } azc_step;
 
 /**
@@ -150,10 +179,34 @@ void azc_run_free(azc_run *run);
 azc_step azc_run_step(azc_run *run, void *host);
 /** @brief Resume after SEND or POLICY_SEND with a response (the run takes the reference). */
 void azc_run_resume_response(azc_run *run, azc_response *resp);
-/** @brief Resume after SEND or POLICY_SEND with an error. */
+/** @brief Resume after SEND, POLICY_SEND or TOKEN with an error (for TOKEN the hook that asked
+ * runs again and finds it with azc_run_token_error). */
 void azc_run_resume_error(azc_run *run, const azc_error *err);
 /** @brief Resume after SLEEP. */
 void azc_run_resume(azc_run *run);
+/**
+ * @brief Resume after TOKEN with the credential's token (strings copied). The hook that asked
+ * is called again and reads it with azc_run_token.
+ */
+void azc_run_resume_token(azc_run *run, const char *token, size_t token_len, double expires_on,
+                          double refresh_on, const char *token_type);
+
+/**
+ * @brief From a policy hook: ask the driver for a token (then return AZC_PENDING_TOKEN from
+ * on_request, or an AZC_ACTION_TOKEN action from on_response / on_exception).
+ * @return AZC_OK or AZC_ERR_NOMEM.
+ */
+azc_code azc_run_request_token(azc_run *run, const azc_token_request *tr);
+/** @brief For the driver at a TOKEN step: what to ask for; NULL when no token is wanted. */
+const azc_token_request *azc_run_token_request(const azc_run *run);
+/**
+ * @brief For the policy hook called again after TOKEN: the delivered token, or NULL when the
+ * credential failed (azc_run_token_error then says why). Each delivery is read once: the next
+ * call returns NULL.
+ */
+const azc_token *azc_run_token(azc_run *run);
+/** @brief The credential's failure delivered at the last TOKEN step, or NULL. */
+const azc_error *azc_run_token_error(const azc_run *run);
 
 /** @brief The request the run is working on (borrowed). */
 azc_request *azc_run_request(azc_run *run);

@@ -32,8 +32,24 @@ typedef enum phase {
   PH_WAIT_SEND,
   PH_WAIT_POLICY,
   PH_WAIT_SLEEP,
+  PH_WAIT_TOKEN,
   PH_DONE
 } phase;
+
+/* A token asked for by a policy hook, and what the driver delivered. */
+typedef struct token_slot {
+  int wanted;
+  char **scopes;
+  size_t n_scopes;
+  char *claims, *tenant_id;
+  int enable_cae;
+  azc_token_request req; /* views of the copies above, for the driver */
+  int delivered;         /* a token or an error came back and was not read yet */
+  char *token, *token_type;
+  azc_token tok;
+  int has_err;
+  azc_error err;
+} token_slot;
 
 struct azc_run {
   azc_pipeline *pl;
@@ -49,6 +65,8 @@ struct azc_run {
   long pos;           /* slot being walked; UP walks towards base */
   size_t wait_slot;   /* POLICY_SEND slot */
   double sleep_s;
+  phase token_resume; /* the phase whose hook asked for the token (DOWN or UP) */
+  token_slot tk;
   size_t walk_end;      /* slots [base, walk_end) are walked by this run (a host SEND stops it) */
   double transport_connect_s; /* the transport's connection timeout, for RetryPolicy */
   unsigned char *state; /* per-slot states, packed */
@@ -153,9 +171,32 @@ static void end_policies(azc_run *r) {
   }
 }
 
+static void token_clear_request(token_slot *t) {
+  size_t i;
+  for (i = 0; i < t->n_scopes; i++)
+    free(t->scopes[i]);
+  free(t->scopes);
+  free(t->claims);
+  free(t->tenant_id);
+  t->scopes = NULL;
+  t->n_scopes = 0;
+  t->claims = t->tenant_id = NULL;
+  t->wanted = 0;
+}
+
+static void token_clear_delivery(token_slot *t) {
+  free(t->token);
+  free(t->token_type);
+  t->token = t->token_type = NULL;
+  t->delivered = 0;
+  t->has_err = 0;
+}
+
 void azc_run_free(azc_run *r) {
   if (!r)
     return;
+  token_clear_request(&r->tk);
+  token_clear_delivery(&r->tk);
   if (r->state && r->state_off)
     end_policies(r);
   if (r->optp == &r->opts)
@@ -232,8 +273,20 @@ azc_step azc_run_step(azc_run *r, void *host) {
           }
         }
       } else if (p->vt->on_request) {
+        azc_code rc;
         azc_error_clear(&e);
-        if (p->vt->on_request(p, r, slot_state(r, (size_t)r->pos), &e) != AZC_OK) {
+        rc = p->vt->on_request(p, r, slot_state(r, (size_t)r->pos), &e);
+        if (rc == AZC_PENDING_TOKEN && r->tk.wanted) {
+          r->ph = PH_WAIT_TOKEN; /* hand TOKEN to the driver; on_request runs again after */
+          r->token_resume = PH_DOWN;
+          st.kind = AZC_STEP_TOKEN;
+          st.slot = (size_t)r->pos;
+          return st;
+        }
+        if (rc != AZC_OK) {
+          if (rc == AZC_PENDING_TOKEN)
+            azc_error_set(&e, AZC_ERR_ARG, "%s asked for a token without a request",
+                          azc_policy_name(p));
           go_up_error(r, r->pos - 1, &e);
           continue;
         }
@@ -274,7 +327,16 @@ azc_step azc_run_step(azc_run *r, void *host) {
         } else if (p->vt->on_response) {
           a = p->vt->on_response(p, r, s, &e);
         }
-        if (a.kind == AZC_ACTION_FAIL) {
+        if (a.kind == AZC_ACTION_TOKEN && r->tk.wanted) {
+          r->ph = PH_WAIT_TOKEN; /* hand TOKEN to the driver; the same hook runs again after */
+          r->token_resume = PH_UP;
+          st.kind = AZC_STEP_TOKEN;
+          st.slot = (size_t)r->pos;
+          return st;
+        } else if (a.kind == AZC_ACTION_FAIL || a.kind == AZC_ACTION_TOKEN) {
+          if (a.kind == AZC_ACTION_TOKEN)
+            azc_error_set(&e, AZC_ERR_ARG, "%s asked for a token without a request",
+                          azc_policy_name(p));
           go_up_error(r, r->pos - 1, &e);
         } else if (a.kind == AZC_ACTION_RESEND) {
           /* the policy recorded what it needed (history); the walk restarts below it */
@@ -298,6 +360,7 @@ azc_step azc_run_step(azc_run *r, void *host) {
     case PH_WAIT_SEND:
     case PH_WAIT_POLICY:
     case PH_WAIT_SLEEP:
+    case PH_WAIT_TOKEN:
       /* stepped again without a resume: a driver bug; end the run with a clear error */
       fail_now(r, AZC_ERR_ARG, "pipeline run stepped without resuming the previous step");
       continue;
@@ -327,6 +390,16 @@ void azc_run_resume_response(azc_run *r, azc_response *resp) {
 
 void azc_run_resume_error(azc_run *r, const azc_error *err) {
   long from;
+  if (r->ph == PH_WAIT_TOKEN) {
+    /* the credential failed: the hook that asked decides what that means */
+    token_clear_request(&r->tk);
+    token_clear_delivery(&r->tk);
+    r->tk.delivered = 1;
+    r->tk.has_err = 1;
+    r->tk.err = *err;
+    r->ph = r->token_resume;
+    return;
+  }
   if (r->ph == PH_WAIT_SEND)
     from = (long)r->n - 1;
   else if (r->ph == PH_WAIT_POLICY)
@@ -424,3 +497,73 @@ void azc_run_set_transport_connection_timeout(azc_run *r, double seconds) {
 }
 
 double azc_run_transport_connection_timeout(const azc_run *r) { return r->transport_connect_s; }
+
+void azc_run_resume_token(azc_run *r, const char *token, size_t token_len, double expires_on,
+                          double refresh_on, const char *token_type) {
+  token_slot *t = &r->tk;
+  if (r->ph != PH_WAIT_TOKEN)
+    return;
+  token_clear_request(t);
+  token_clear_delivery(t);
+  t->token = azc__strndup(token ? token : "", token ? token_len : 0);
+  t->token_type = azc__strndup(token_type ? token_type : "Bearer",
+                               strlen(token_type ? token_type : "Bearer"));
+  t->delivered = 1;
+  if (!t->token || !t->token_type) {
+    t->has_err = 1;
+    azc_error_set(&t->err, AZC_ERR_NOMEM, "out of memory");
+  } else {
+    t->tok.token = t->token;
+    t->tok.expires_on = expires_on;
+    t->tok.refresh_on = refresh_on;
+    t->tok.token_type = t->token_type;
+  }
+  r->ph = r->token_resume;
+}
+
+azc_code azc_run_request_token(azc_run *r, const azc_token_request *tr) {
+  token_slot *t = &r->tk;
+  size_t i;
+  token_clear_request(t);
+  token_clear_delivery(t);
+  t->scopes = calloc(tr->n_scopes ? tr->n_scopes : 1, sizeof *t->scopes);
+  if (!t->scopes)
+    return AZC_ERR_NOMEM;
+  for (i = 0; i < tr->n_scopes; i++) {
+    t->scopes[i] = azc__strndup(tr->scopes[i], strlen(tr->scopes[i]));
+    if (!t->scopes[i]) {
+      t->n_scopes = i;
+      token_clear_request(t);
+      return AZC_ERR_NOMEM;
+    }
+  }
+  t->n_scopes = tr->n_scopes;
+  if ((tr->claims && !(t->claims = azc__strndup(tr->claims, strlen(tr->claims)))) ||
+      (tr->tenant_id && !(t->tenant_id = azc__strndup(tr->tenant_id, strlen(tr->tenant_id))))) {
+    token_clear_request(t);
+    return AZC_ERR_NOMEM;
+  }
+  t->enable_cae = tr->enable_cae;
+  t->req.scopes = (const char *const *)t->scopes;
+  t->req.n_scopes = t->n_scopes;
+  t->req.claims = t->claims;
+  t->req.tenant_id = t->tenant_id;
+  t->req.enable_cae = t->enable_cae;
+  t->wanted = 1;
+  return AZC_OK;
+}
+
+const azc_token_request *azc_run_token_request(const azc_run *r) {
+  return r->tk.wanted ? &r->tk.req : NULL;
+}
+
+const azc_token *azc_run_token(azc_run *r) {
+  if (!r->tk.delivered || r->tk.has_err)
+    return NULL;
+  r->tk.delivered = 0;
+  return &r->tk.tok;
+}
+
+const azc_error *azc_run_token_error(const azc_run *r) {
+  return r->tk.delivered && r->tk.has_err ? &r->tk.err : NULL;
+}

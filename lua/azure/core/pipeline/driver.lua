@@ -129,7 +129,38 @@ local function policy_send(run, slot)
    return res
 end
 
-native.set_pipeline_helpers(hook_caller, policy_send, error_kind)
+-- TOKEN: ask the credential of the native policy at `slot` (its `credential` field) for the run's
+-- token request; resumes the run with the token, or returns nil, err. get_token_info is
+-- preferred when the credential has it (BEHAVIOR §4.8).
+local function token_getter(run, slot)
+   local policy = run:policy(slot)
+   local tr = run:token_request()
+   local cred = policy and policy.credential
+   if not cred or not tr then
+      return nil, exceptions.AzureError.new{ message = "no credential to ask for a token" }
+   end
+   local opts = { claims = tr.claims, tenant_id = tr.tenant_id, enable_cae = tr.enable_cae }
+   local ok, tok, err
+   if type(cred.get_token_info) == "function" then
+      ok, tok, err = pcall(cred.get_token_info, cred, tr.scopes, opts)
+   elseif type(cred.get_token) == "function" then
+      ok, tok, err = pcall(cred.get_token, cred, tr.scopes, opts)
+   else
+      return nil, exceptions.ClientAuthenticationError.new{
+         message = "the credential has neither get_token nor get_token_info" }
+   end
+   if not ok then return nil, host_error(tok) end
+   if type(tok) ~= "table" or type(tok.token) ~= "string" then
+      return nil, err or exceptions.ClientAuthenticationError.new{
+         message = "the credential returned no token" }
+   end
+   run:resume_token(tok.token, tonumber(tok.expires_on) or 0, tonumber(tok.refresh_on),
+      tok.token_type)
+   return true
+end
+M.token_getter = token_getter
+
+native.set_pipeline_helpers(hook_caller, policy_send, error_kind, token_getter)
 
 --- The `next` of a Lua HTTP policy: `next:send(pipeline_request)` runs the policies after it
 -- (and the transport) as a sub-run with the same context, and returns a PipelineResponse or
@@ -188,6 +219,9 @@ function drive(run, transport)
       elseif step == "policy_send" then
          local res, err = policy_send(run, arg)
          if res then run:resume(res) else run:resume(nil, err) end
+      elseif step == "token" then
+         local ok, err = token_getter(run, arg)
+         if not ok then run:resume(nil, err) end
       elseif step == "done" then
          return run:result()
       else
