@@ -847,6 +847,194 @@ route("/large%-headers", function(conn, req)
    return respond(conn, req, 200, headers, "ok")
 end)
 
+-- multipart/mixed batches (spec/multipart_spec.lua). Parsed here with plain string functions,
+-- independently of the code under test: CRLF lines, `--boundary` delimiters.
+
+local function mp_boundary(ctype)
+   ctype = ctype or ""
+   return ctype:match('[Bb]oundary="([^"]*)"') or ctype:match("[Bb]oundary=([^;%s]+)")
+end
+
+--- Splits a multipart body into part texts, or nil, err.
+local function mp_split(body, boundary)
+   local delim = "--" .. boundary
+   local parts = {}
+   local pos = body:find(delim, 1, true)
+   if not pos then
+      return nil, "no delimiter"
+   end
+   pos = pos + #delim
+   for _ = 1, 10000 do
+      if body:sub(pos, pos + 1) == "--" then
+         return parts
+      end
+      local eol = body:find("\r\n", pos, true)
+      if not eol then
+         return nil, "unterminated delimiter line"
+      end
+      local nxt = body:find("\r\n" .. delim, eol + 2, true)
+      if not nxt then
+         return nil, "no closing delimiter"
+      end
+      parts[#parts + 1] = body:sub(eol + 2, nxt - 1)
+      pos = nxt + 2 + #delim
+   end
+   return nil, "too many parts"
+end
+
+--- Header block and the rest: ({lowercase name = value}, list of {name, value}, rest), or nil.
+local function mp_head(text)
+   local map, list = {}, {}
+   if text:sub(1, 2) == "\r\n" then
+      return map, list, text:sub(3)
+   end
+   local e = text:find("\r\n\r\n", 1, true)
+   if not e then
+      return nil
+   end
+   for line in (text:sub(1, e + 1)):gmatch("([^\r\n]*)\r\n") do
+      local name, value = line:match("^([^:]+):%s*(.-)%s*$")
+      if name then
+         map[name:lower()] = value
+         list[#list + 1] = { name, value }
+      end
+   end
+   return map, list, text:sub(e + 4)
+end
+
+local mp_counter = 0
+
+--- The multipart/mixed answer to a batch body: one application/http response per sub-request
+-- (status from a `/status/<code>` path, else 200; X-Method and X-Url echo the sub-request; a
+-- JSON body with its method, URL, headers and body), a nested changeset answered in a nested
+-- changeset. Returns boundary, body or nil, err.
+local function mp_answer(body, boundary, kind)
+   local parts, err = mp_split(body, boundary)
+   if not parts then
+      return nil, err
+   end
+   mp_counter = mp_counter + 1
+   local out_boundary = kind .. "response_" .. mp_counter
+   local out = {}
+   for i, text in ipairs(parts) do
+      local ph, _, content = mp_head(text)
+      if not ph then
+         return nil, "part " .. i .. " has no header block"
+      end
+      local ctype = ph["content-type"] or ""
+      local piece
+      if ctype:find("^multipart/mixed") then
+         local b, nested = mp_answer(content, mp_boundary(ctype) or "", "changeset")
+         if not b then
+            return nil, nested
+         end
+         piece = "Content-Type: multipart/mixed; boundary=" .. b .. "\r\n\r\n" .. nested
+      else
+         local line, rest = content:match("^([^\r\n]*)\r\n(.*)$")
+         local method, target = (line or ""):match("^(%S+) (%S+) HTTP/1%.1$")
+         if not method then
+            return nil, "part " .. i .. " has no request line"
+         end
+         local rh, rlist, rbody = mp_head(rest)
+         if not rh then
+            return nil, "part " .. i .. " has no request headers"
+         end
+         rbody = rbody:sub(1, tonumber(rh["content-length"] or "0") or 0)
+         local path = target:gsub("^%a[%w+.-]*://[^/?]*", "")
+         local status = tonumber(path:match("^/status/(%d+)")) or 200
+         local headers = {}
+         for _, h in ipairs(rlist) do
+            headers[h[1]:lower()] = h[2]
+         end
+         local head = { string.format("HTTP/1.1 %d %s\r\n", status, REASONS[status] or "Unknown"),
+            "X-Method: " .. method .. "\r\n", "X-Url: " .. target .. "\r\n" }
+         local pbody = ""
+         if not has_no_body(status) then
+            pbody = cjson.encode({ method = method, url = target, headers = headers, body = rbody })
+            head[#head + 1] = "Content-Type: application/json\r\n"
+            head[#head + 1] = "Content-Length: " .. #pbody .. "\r\n"
+         end
+         piece = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+            .. (ph["content-id"] and ("Content-ID: " .. ph["content-id"] .. "\r\n") or "")
+            .. "\r\n" .. table.concat(head) .. "\r\n" .. pbody
+      end
+      out[#out + 1] = "--" .. out_boundary .. "\r\n" .. piece .. "\r\n"
+   end
+   out[#out + 1] = "--" .. out_boundary .. "--\r\n"
+   return out_boundary, table.concat(out)
+end
+
+route("/multipart/batch", function(conn, req)
+   local chunks = {}
+   local ok, err = read_body(conn, req, function(chunk)
+      chunks[#chunks + 1] = chunk
+   end)
+   if not ok then
+      return nil, err
+   end
+   if req.method ~= "POST" then
+      return respond_text(conn, req, 405, "POST a multipart/mixed batch")
+   end
+   local boundary = mp_boundary(req.headers["content-type"])
+   if not (req.headers["content-type"] or ""):find("^multipart/mixed") or not boundary then
+      return respond_text(conn, req, 400, "not a multipart/mixed body")
+   end
+   local b, body = mp_answer(table.concat(chunks), boundary, "batch")
+   if not b then
+      return respond_text(conn, req, 400, "bad batch: " .. tostring(body))
+   end
+   return respond(conn, req, 202, { { "Content-Type", "multipart/mixed; boundary=" .. b } }, body)
+end, true)
+
+-- A fixed batch answer whose second part is a changeset of two responses (as Azure Tables
+-- answers an entity-group transaction).
+local CHANGESET_ANSWER = table.concat({
+   "--batchresponse_e2b8\r\n",
+   "Content-Type: application/http\r\n",
+   "Content-Transfer-Encoding: binary\r\n",
+   "\r\n",
+   "HTTP/1.1 200 OK\r\n",
+   "Content-Type: application/json\r\n",
+   "X-Part: first\r\n",
+   "\r\n",
+   '{"value":1}\r\n',
+   "--batchresponse_e2b8\r\n",
+   "Content-Type: multipart/mixed; boundary=changesetresponse_71c3\r\n",
+   "\r\n",
+   "--changesetresponse_71c3\r\n",
+   "Content-Type: application/http\r\n",
+   "Content-Transfer-Encoding: binary\r\n",
+   "\r\n",
+   "HTTP/1.1 201 Created\r\n",
+   "Location: https://x/T(1)\r\n",
+   "Content-Length: 7\r\n",
+   "\r\n",
+   '{"a":1}\r\n',
+   "--changesetresponse_71c3\r\n",
+   "Content-Type: application/http\r\n",
+   "Content-Transfer-Encoding: binary\r\n",
+   "\r\n",
+   "HTTP/1.1 204 No Content\r\n",
+   "X-Part: third\r\n",
+   "\r\n",
+   "\r\n",
+   "--changesetresponse_71c3--\r\n",
+   "\r\n",
+   "--batchresponse_e2b8\r\n",
+   "Content-Type: application/http\r\n",
+   "\r\n",
+   "HTTP/1.1 404 Not Found\r\n",
+   "Content-Length: 9\r\n",
+   "\r\n",
+   "not found\r\n",
+   "--batchresponse_e2b8--\r\n",
+})
+
+route("/multipart/changeset", function(conn, req)
+   local ctype = "multipart/mixed; boundary=batchresponse_e2b8"
+   return respond(conn, req, 202, { { "Content-Type", ctype } }, CHANGESET_ANSWER)
+end)
+
 local function dispatch(conn, req)
    for _, r in ipairs(routes) do
       local caps = { req.path:match(r.pattern) }

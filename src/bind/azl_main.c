@@ -38,10 +38,36 @@ int azl_push_code(lua_State *L, azc_code code, const char *msg) {
   return azl_push_error(L, &e);
 }
 
-void azl_new_uservalue(lua_State *L, int idx) {
+/* Uservalue tables are created on first write: most requests and responses never need one.
+ * Lua 5.1 gives a new userdata the running function's environment (the globals), so there a
+ * shared empty table stands for "none" (it is never written to). */
+#if LUA_VERSION_NUM < 502
+static const char *const EMPTY_KEY = "azure.core.native.empty";
+static int is_shared_empty(lua_State *L, int idx) {
+  int same;
   idx = azl_absindex(L, idx);
-  lua_newtable(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, EMPTY_KEY);
+  same = lua_rawequal(L, -1, idx);
+  lua_pop(L, 1);
+  return same;
+}
+#endif
+
+void azl_new_uservalue(lua_State *L, int idx) {
+#if LUA_VERSION_NUM < 502
+  idx = azl_absindex(L, idx);
+  lua_getfield(L, LUA_REGISTRYINDEX, EMPTY_KEY);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, EMPTY_KEY);
+  }
   azl_setuservalue(L, idx);
+#else
+  (void)L;
+  (void)idx;
+#endif
 }
 
 int azl_uservalue_field(lua_State *L, int idx, const char *key) {
@@ -60,6 +86,16 @@ int azl_uservalue_field(lua_State *L, int idx, const char *key) {
 void azl_uservalue_set(lua_State *L, int idx, const char *key) {
   idx = azl_absindex(L, idx);
   azl_getuservalue(L, idx);
+#if LUA_VERSION_NUM < 502
+  if (!lua_istable(L, -1) || is_shared_empty(L, -1)) {
+#else
+  if (!lua_istable(L, -1)) {
+#endif
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    azl_setuservalue(L, idx);
+  }
   lua_insert(L, -2);
   lua_setfield(L, -2, key);
   lua_pop(L, 1);

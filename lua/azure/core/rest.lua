@@ -154,7 +154,7 @@ function M.HttpRequest.new(method, url, opts)
       error("HttpRequest.new: options must be a table, got " .. type(opts), 2)
    end
    if opts.params then req:format_parameters(opts.params) end
-   if opts.headers then req.headers:update(opts.headers) end
+   -- the body's own headers first, then the caller's (which win), as azure-core orders them
    if opts.json ~= nil then
       req:set_json_body(opts.json)
    elseif opts.content ~= nil then
@@ -175,6 +175,7 @@ function M.HttpRequest.new(method, url, opts)
       end
       req:set_form_body(opts.data)
    end
+   if opts.headers then req.headers:update(opts.headers) end
    return req
 end
 setmetatable(M.HttpRequest, { __call = function(_, ...) return M.HttpRequest.new(...) end })
@@ -318,5 +319,8 @@ function M.HttpResponse.new(t)
    return res
 end
 setmetatable(M.HttpResponse, { __call = function(_, ...) return M.HttpResponse.new(...) end })
+
+-- multipart/mixed batches: set_multipart_mixed, prepare_multipart_body, parts()
+require("azure.core.multipart")
 
 return M

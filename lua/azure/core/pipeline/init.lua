@@ -57,8 +57,10 @@ function M.Pipeline_new(transport, policies, opts)
    if d ~= nil and d ~= "native" and d ~= "lua" then
       error("Pipeline.new: driver must be \"native\" or \"lua\"", 2)
    end
-   return setmetatable({ _native = nat, _transport = transport, _curl = is_curl(transport),
-      _driver = d }, Pipeline)
+   local curl = is_curl(transport)
+   return setmetatable({ _native = nat, _transport = transport, _curl = curl, _driver = d,
+      -- every policy native over the curl transport: runs need no Lua object at all
+      _fast = curl and nat:all_native() and d ~= "lua" }, Pipeline)
 end
 
 M.Pipeline = setmetatable({ new = M.Pipeline_new }, {
@@ -111,11 +113,21 @@ local function start(self, request, options, stream_default_false)
    return run, res, err
 end
 
+-- A multipart/mixed batch body is built when the pipeline runs (BEHAVIOR §1.4).
+local function prepare(request)
+   if type(request) == "userdata" and request._multipart_mixed then
+      return request:prepare_multipart_body()
+   end
+   return true
+end
+
 --- Run a request through the pipeline.
 -- @param request HttpRequest
 -- @tparam[opt] table options per-call options (azure-core's keyword arguments)
 -- @return PipelineResponse, or nil and an error object
 function Pipeline:run(request, options)
+   local ok, perr = prepare(request)
+   if not ok then return nil, perr end
    local run, res, err = start(self, request, options, false)
    local ctx = driver.context_of(run)
    context.detach(ctx)
@@ -127,6 +139,12 @@ end
 --- Run and return the HttpResponse only (PipelineClient.send_request's path: no Lua objects
 -- beyond the response on the native driver). `stream` defaults to false.
 function Pipeline:_send(request, options)
+   local ok, perr = prepare(request)
+   if not ok then return nil, perr end
+   if self._fast and (options == nil or (options.driver == nil and options.headers == nil))
+      and not M.in_scheduler() then
+      return self._native:_send_native(request, options, self._transport, true)
+   end
    local run, res, err = start(self, request, options, true)
    run:close()
    return res, err
