@@ -253,47 +253,83 @@ describe("RetryPolicy and RedirectPolicy (Lua driver, recorded sleeps)", functio
    end)
 end)
 
-describe("RetryPolicy and RedirectPolicy (native driver, real sleeps)", function()
-   local client
-   before_each(function()
-      client = core.PipelineClient.new(helper.url(""), { driver = "native",
-         retry_backoff_factor = 0.05, retry_jitter_factor = 0 })
-   end)
-   after_each(function() client:close() end)
+-- The same retry scenarios through both drivers: the Lua driver (over a recording transport)
+-- checks the sleeps exactly, the native driver (really sleeping) checks attempts, statuses and
+-- that the elapsed time covers the sleeps. Delays are small so the native runs stay fast.
+local SCENARIOS = {
+   { "503,503,200 -> 3 attempts", "GET", "?statuses=503,503,200", {}, 200, 3, { 0.02, 0.04 } },
+   { "status budget: 4 attempts", "GET", "?statuses=500", {}, 500, 4, { 0.02, 0.04, 0.08 } },
+   { "retry_total=1 -> 2 attempts", "GET", "?statuses=500", { retry_total = 1 }, 500, 2, { 0.02 } },
+   { "POST 500 retried", "POST", "?statuses=500,200", {}, 200, 2, { 0.02 } },
+   { "POST 502 not retried", "POST", "?statuses=502,200", {}, 502, 1, {} },
+   { "PATCH 504 retried", "PATCH", "?statuses=504,200", {}, 200, 2, { 0.02 } },
+   { "404 not retried", "GET", "?statuses=404,200", {}, 404, 1, {} },
+   { "Retry-After on a POST 404", "POST", "?statuses=404,200&retry_after=0.1", {}, 200, 2, { 0.1 } },
+   { "retry-after-ms", "GET", "?statuses=503,200&header=retry-after-ms:150", {}, 200, 2, { 0.15 } },
+   { "x-ms-retry-after-ms", "GET", "?statuses=503,200&header=x-ms-retry-after-ms:50", {}, 200, 2, { 0.05 } },
+   { "a 202 is final", "GET", "?statuses=202,200", {}, 202, 1, {} },
+}
 
-   it("retries with real sleeps of factor*2^(n-1)", function()
-      local k = key()
-      local t0 = helper.now()
-      local res = assert(client:send_request(rest.HttpRequest.new("GET",
-         helper.url("/sequence/" .. k .. "?statuses=503,503,200"))))
-      local elapsed = helper.now() - t0
-      assert.equal(200, res.status_code)
-      assert.equal(3, count(k))
-      assert.is_true(elapsed >= 0.15 and elapsed < 1.0, "elapsed " .. elapsed)
-   end)
+for _, driver in ipairs({ "lua", "native" }) do
+   describe("retry scenarios (" .. driver .. " driver)", function()
+      for _, sc in ipairs(SCENARIOS) do
+         local name, method, query, opts, status, attempts, sleeps = table.unpack(sc)
+         it(name, function()
+            local rec = driver == "lua" and recording() or nil
+            local c = core.PipelineClient.new(helper.url(""), { transport = rec, driver = driver,
+               retry_backoff_factor = 0.02, retry_jitter_factor = 0 })
+            local k = key()
+            local o = {}
+            for kk, v in pairs(opts) do o[kk] = v end
+            local t0 = helper.now()
+            local res = assert(c:send_request(rest.HttpRequest.new(method,
+               helper.url("/sequence/" .. k .. query)), o))
+            local elapsed = helper.now() - t0
+            assert.equal(status, res.status_code)
+            assert.equal(attempts, count(k))
+            local total = 0
+            for _, x in ipairs(sleeps) do total = total + x end
+            if rec then
+               assert.equal(#sleeps, #rec.sleeps)
+               for i, x in ipairs(sleeps) do assert.near(x, rec.sleeps[i], 1e-9) end
+            else
+               assert.is_true(elapsed >= total * 0.95, ("elapsed %.3f < %.3f"):format(elapsed, total))
+            end
+            c:close()
+         end)
+      end
 
-   it("honours a fractional Retry-After", function()
-      local t0 = helper.now()
-      assert(client:send_request(rest.HttpRequest.new("GET",
-         helper.url("/sequence/" .. key() .. "?statuses=429,200&retry_after=0.3"))))
-      local elapsed = helper.now() - t0
-      assert.is_true(elapsed >= 0.3 and elapsed < 1.2, "elapsed " .. elapsed)
-   end)
+      it("redirects: followed, 303 to GET, relative, stripped Authorization, too many", function()
+         local rec = driver == "lua" and recording() or nil
+         local c = core.PipelineClient.new(helper.url(""), { transport = rec, driver = driver })
+         local res = assert(c:send_request(c:get("/redirect/302?to=/json")))
+         assert.equal(helper.url("/json"), res.url)
+         assert.equal(302, assert(c:send_request(c:post("/redirect/302?to=/json"))).status_code)
+         local e = assert(c:send_request(rest.HttpRequest.new("POST", helper.url("/redirect/303?to=/echo"),
+            { content = "b", headers = { Authorization = "Bearer x" } }))):json()
+         assert.equal("GET", e.method)
+         assert.is_nil(e.headers.authorization)
+         assert.equal(helper.url("/json"), assert(c:send_request(c:get("/redirect/307?to=json"))).url)
+         local r2, err = c:send_request(c:get("/redirect/307?to=/redirect/307"), { redirect_max = 1 })
+         assert.is_nil(r2)
+         assert.equal("TooManyRedirectsError", err.type)
+         assert.equal(2, #err.history)
+         c:close()
+      end)
 
-   it("follows redirects and raises TooManyRedirectsError with history", function()
-      assert.equal(200, assert(client:send_request(client:get("/redirect/308?to=/json"))).status_code)
-      local res, err = client:send_request(client:get("/redirect/307?to=/redirect/307"), { redirect_max = 1 })
-      assert.is_nil(res)
-      assert.equal("TooManyRedirectsError", err.type)
-      assert.equal(2, #err.history)
+      it("connection errors: 4 attempts, then ServiceRequestError", function()
+         local rec = recording()
+         local c = core.PipelineClient.new(helper.url(""), { driver = driver,
+            transport = driver == "lua" and rec or nil, retry_backoff_factor = 0.01 })
+         local res, err = c:send_request(rest.HttpRequest.new("GET", "http://127.0.0.1:1/"),
+            { _return_pipeline_response = true })
+         assert.is_nil(res)
+         assert.equal("ServiceRequestError", err.type)
+         if driver == "lua" then assert.equal(4, rec.sends) end
+         c:close()
+      end)
    end)
-
-   it("connection errors surface after the connect retries", function()
-      local res, err = client:send_request(rest.HttpRequest.new("GET", "http://127.0.0.1:1/"))
-      assert.is_nil(res)
-      assert.equal("ServiceRequestError", err.type)
-   end)
-end)
+end
 
 describe("PipelineClient", function()
    it("sends the default headers: user agent with the app id, a request id", function()
