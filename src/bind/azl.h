@@ -89,11 +89,19 @@ azc_policy *azl_policy_check(lua_State *L, int idx, const azc_policy_vtable *vt)
 int azl_opt_number(lua_State *L, int tbl, const char *field, double *out);
 int azl_opt_bool(lua_State *L, int tbl, const char *field, int *out);
 int azl_opt_string(lua_State *L, int tbl, const char *field, const char **out);
+/* List options: a list of strings / of integers read into a scratch array; the list and the
+ * scratch userdata are left on the stack (pop 2 when done). @return the count, -1 when absent;
+ * raises when the list holds anything else. */
+long azl_opt_strings(lua_State *L, int tbl, const char *field, const char ***out);
+long azl_opt_ints(lua_State *L, int tbl, const char *field, int **out);
 
 /* Generic helpers. */
 int azl_uservalue_field(lua_State *L, int idx, const char *key); /* pushes value, returns type */
 void azl_uservalue_set(lua_State *L, int idx, const char *key);  /* pops value into uservalue */
 void azl_new_uservalue(lua_State *L, int idx);                   /* fresh table as uservalue */
+/* Store the free-form attribute key (stack index @p k) = value (@p v) of the userdata at @p idx
+ * in its uservalue's `attrs` table, created on first use. */
+void azl_attr_set(lua_State *L, int idx, int k, int v);
 /* Look @p key up in the Lua methods table registered for metatable @p mt; pushes it. */
 int azl_methods_lookup(lua_State *L, const char *mt, int key_idx);
 

@@ -101,6 +101,22 @@ void azl_uservalue_set(lua_State *L, int idx, const char *key) {
   lua_pop(L, 1);
 }
 
+void azl_attr_set(lua_State *L, int idx, int k, int v) {
+  idx = azl_absindex(L, idx);
+  k = azl_absindex(L, k);
+  v = azl_absindex(L, v);
+  if (azl_uservalue_field(L, idx, "attrs") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    azl_uservalue_set(L, idx, "attrs");
+  }
+  lua_pushvalue(L, k);
+  lua_pushvalue(L, v);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
 int azl_methods_lookup(lua_State *L, const char *mt, int key_idx) {
   key_idx = azl_absindex(L, key_idx);
   luaL_getmetatable(L, mt);

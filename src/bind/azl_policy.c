@@ -2,6 +2,7 @@
  * azl_policy.c - the userdata shape shared by every native policy class, and option readers
  * for their constructors. Policy-specific fields and methods live in azl_policy_<name>.c.
  */
+#include <math.h>
 #include <string.h>
 
 #include "azl.h"
@@ -40,15 +41,7 @@ static int policy_newindex(lua_State *L) {
                         lua_tostring(L, 2));
     lua_pop(L, 1);
   }
-  if (azl_uservalue_field(L, 1, "attrs") != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    azl_uservalue_set(L, 1, "attrs");
-  }
-  lua_pushvalue(L, 2);
-  lua_pushvalue(L, 3);
-  lua_rawset(L, -3);
+  azl_attr_set(L, 1, 2, 3);
   return 0;
 }
 
@@ -173,3 +166,63 @@ int azl_opt_string(lua_State *L, int tbl, const char *field, const char **out) {
   lua_pop(L, 1);
   return 1;
 }
+
+/* List options for constructors: see azl.h. The list and a scratch userdata holding the
+ * values stay on the stack (the strings point into the list). */
+long azl_opt_strings(lua_State *L, int tbl, const char *field, const char ***out) {
+  long n, i;
+  const char **v;
+  if (lua_isnoneornil(L, tbl))
+    return -1;
+  lua_getfield(L, tbl, field);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return -1;
+  }
+  if (!lua_istable(L, -1))
+    luaL_error(L, "option '%s' must be a list of strings", field);
+  n = (long)azl_rawlen(L, -1);
+  v = lua_newuserdata(L, sizeof *v * (size_t)(n ? n : 1));
+  for (i = 0; i < n; i++) {
+    size_t len;
+    lua_rawgeti(L, -2, (int)i + 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "option '%s' must be a list of strings", field);
+    v[i] = lua_tolstring(L, -1, &len);
+    if (strlen(v[i]) != len)
+      luaL_error(L, "option '%s' must not contain NUL bytes", field);
+    lua_pop(L, 1);
+  }
+  *out = v;
+  return n;
+}
+
+long azl_opt_ints(lua_State *L, int tbl, const char *field, int **out) {
+  long n, i;
+  int *v;
+  if (lua_isnoneornil(L, tbl))
+    return -1;
+  lua_getfield(L, tbl, field);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return -1;
+  }
+  if (!lua_istable(L, -1))
+    luaL_error(L, "option '%s' must be a list of integers", field);
+  n = (long)azl_rawlen(L, -1);
+  v = lua_newuserdata(L, sizeof *v * (size_t)(n ? n : 1));
+  for (i = 0; i < n; i++) {
+    double d;
+    lua_rawgeti(L, -2, (int)i + 1);
+    if (lua_type(L, -1) != LUA_TNUMBER)
+      luaL_error(L, "option '%s' must be a list of integers", field);
+    d = (double)lua_tonumber(L, -1);
+    if (d != floor(d) || d < -2147483647.0 || d > 2147483647.0)
+      luaL_error(L, "option '%s' must be a list of integers", field);
+    v[i] = (int)d;
+    lua_pop(L, 1);
+  }
+  *out = v;
+  return n;
+}
+

@@ -19,65 +19,6 @@ static const azc_redirect_config *box_config(lua_State *L) {
   return c;
 }
 
-/* The list option @p field read into a scratch userdata; the list and the scratch stay on the
- * stack (the strings point into the list). @return the count, or -1 when absent. */
-static long opt_strings(lua_State *L, int tbl, const char *field, const char ***out) {
-  long n, i;
-  const char **v;
-  if (lua_isnoneornil(L, tbl))
-    return -1;
-  lua_getfield(L, tbl, field);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    return -1;
-  }
-  if (!lua_istable(L, -1))
-    luaL_error(L, "option '%s' must be a list of strings", field);
-  n = (long)azl_rawlen(L, -1);
-  v = lua_newuserdata(L, sizeof *v * (size_t)(n ? n : 1));
-  for (i = 0; i < n; i++) {
-    size_t len;
-    lua_rawgeti(L, -2, (int)i + 1);
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "option '%s' must be a list of strings", field);
-    v[i] = lua_tolstring(L, -1, &len);
-    if (strlen(v[i]) != len)
-      luaL_error(L, "option '%s' must not contain NUL bytes", field);
-    lua_pop(L, 1);
-  }
-  *out = v;
-  return n;
-}
-
-static long opt_ints(lua_State *L, int tbl, const char *field, int **out) {
-  long n, i;
-  int *v;
-  if (lua_isnoneornil(L, tbl))
-    return -1;
-  lua_getfield(L, tbl, field);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    return -1;
-  }
-  if (!lua_istable(L, -1))
-    luaL_error(L, "option '%s' must be a list of integers", field);
-  n = (long)azl_rawlen(L, -1);
-  v = lua_newuserdata(L, sizeof *v * (size_t)(n ? n : 1));
-  for (i = 0; i < n; i++) {
-    double d;
-    lua_rawgeti(L, -2, (int)i + 1);
-    if (lua_type(L, -1) != LUA_TNUMBER)
-      luaL_error(L, "option '%s' must be a list of integers", field);
-    d = (double)lua_tonumber(L, -1);
-    if (d != floor(d) || d < -2147483647.0 || d > 2147483647.0)
-      luaL_error(L, "option '%s' must be a list of integers", field);
-    v[i] = (int)d;
-    lua_pop(L, 1);
-  }
-  *out = v;
-  return n;
-}
-
 /* RedirectPolicy_new(opts) */
 static int l_redirect_new(lua_State *L) {
   azc_redirect_config c;
@@ -96,12 +37,12 @@ static int l_redirect_new(lua_State *L) {
       return luaL_error(L, "option 'redirect_max' must be an integer");
     c.redirect_max = (int)max;
   }
-  n = opt_strings(L, 1, "redirect_remove_headers", &headers);
+  n = azl_opt_strings(L, 1, "redirect_remove_headers", &headers);
   if (n >= 0) {
     c.redirect_remove_headers = headers;
     c.n_redirect_remove_headers = (size_t)n;
   }
-  n = opt_ints(L, 1, "redirect_on_status_codes", &codes);
+  n = azl_opt_ints(L, 1, "redirect_on_status_codes", &codes);
   if (n >= 0) {
     c.redirect_on_status_codes = codes;
     c.n_redirect_on_status_codes = (size_t)n;

@@ -143,15 +143,7 @@ static int l_newindex(lua_State *L) {
   } else if (strcmp(k, "content") == 0 || strcmp(k, "query") == 0) {
     return luaL_error(L, "HttpRequest.%s is read-only: use the set_*_body methods", k);
   } else {
-    if (azl_uservalue_field(L, 1, "attrs") != LUA_TTABLE) {
-      lua_pop(L, 1);
-      lua_newtable(L);
-      lua_pushvalue(L, -1);
-      azl_uservalue_set(L, 1, "attrs");
-    }
-    lua_pushvalue(L, 2);
-    lua_pushvalue(L, 3);
-    lua_rawset(L, -3);
+    azl_attr_set(L, 1, 2, 3);
   }
   return 0;
 }

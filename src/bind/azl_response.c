@@ -189,15 +189,7 @@ static int l_newindex(lua_State *L) {
              strcmp(k, "is_stream_consumed") == 0 || strcmp(k, "content_type") == 0) {
     return luaL_error(L, "HttpResponse.%s is read-only", k);
   } else {
-    if (azl_uservalue_field(L, 1, "attrs") != LUA_TTABLE) {
-      lua_pop(L, 1);
-      lua_newtable(L);
-      lua_pushvalue(L, -1);
-      azl_uservalue_set(L, 1, "attrs");
-    }
-    lua_pushvalue(L, 2);
-    lua_pushvalue(L, 3);
-    lua_rawset(L, -3);
+    azl_attr_set(L, 1, 2, 3);
   }
   return 0;
 }
