@@ -106,6 +106,10 @@ describe("CurlTransport", function()
    end)
 
    it("streams 256 MiB through iter_bytes with bounded memory", function()
+      if os.getenv("AZURE_CORE_TEST_LANE") == "asan" then
+         pending("ASan's quarantine inflates RSS: memory bounds are checked in the default lane")
+         return
+      end
       local size = 256 * 1024 * 1024
       collectgarbage()
       assert.is_true(helper.reset_hwm(), "cannot reset the peak RSS counter")
