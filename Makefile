@@ -83,6 +83,15 @@ test:
 deps:
 	@sh spec/support/deps.sh test
 
+# Every lane: the default suite, the specs under LuaJIT (the OpenResty runtime) with the 5.1
+# build, ASan+UBSan, valgrind. support_spec.lua checks the test servers themselves (5.4 only).
+LANE_SPECS = $(filter-out spec/support_spec.lua,$(sort $(wildcard spec/*_spec.lua)))
+check: test
+	$(MAKE) LUA=luajit native
+	busted --lua=luajit --cpath="build/luajit/?.so" $(LANE_SPECS)
+	$(MAKE) asan
+	$(MAKE) valgrind
+
 # Memory-safety lanes: C tests (and, for ASan, the specs) under sanitizers or valgrind.
 asan:
 	$(MAKE) BUILD=build/asan SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" CFLAGS="-O1 -g" all ctest

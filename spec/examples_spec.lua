@@ -7,7 +7,7 @@ local function run(script, ...)
       "lua5.4", script }
    for _, a in ipairs(args) do cmd[#cmd + 1] = "'" .. a:gsub("'", "'\\''") .. "'" end
    local p = assert(io.popen(table.concat(cmd, " ") .. " 2>&1; echo \"exit=$?\""))
-   local out = p:read("a")
+   local out = p:read("*a")
    p:close()
    return out, tonumber(out:match("exit=(%d+)%s*$"))
 end

@@ -326,7 +326,7 @@ describe("CurlTransport through a forward proxy (tinyproxy)", function()
       ]]):format(base)
       local run = function(env)
          local p = io.popen(env .. " lua5.4 -e '" .. script:gsub("'", "'\\''") .. "'")
-         local out = p:read("a")
+         local out = p:read("*a")
          p:close()
          return out
       end

@@ -37,7 +37,7 @@ local function read_file(path)
    if not f then
       return nil
    end
-   local s = f:read("a")
+   local s = f:read("*a")
    f:close()
    return s
 end

@@ -111,7 +111,7 @@ function Request:set_multipart_body(data, files, boundary)
          fields[#fields + 1] = { k, f, k, "application/octet-stream" }
       elseif type(f) == "table" then
          local content = f.content or f[2]
-         if io_type(content) == "file" then content = content:read("a") end
+         if io_type(content) == "file" then content = content:read("*a") end
          fields[#fields + 1] = { k, content, f.filename or f[1] or k, f.content_type or f[3] }
       else
          error("files." .. k .. " must be a string or a table", 2)
