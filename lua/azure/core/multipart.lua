@@ -28,6 +28,10 @@ local concat, format, random, floor = table.concat, string.format, math.random, 
 
 local M = {}
 
+--- Requests that carry a batch (weak keys): the pipeline checks this set, not an attribute
+-- lookup, so ordinary requests pay nothing for batches.
+M.batches = setmetatable({}, { __mode = "k" })
+
 local function value_error(message)
    return exceptions.from_native("ValueError", message)
 end
@@ -282,6 +286,7 @@ function Request:set_multipart_mixed(requests, opts)
    end
    self._multipart_mixed = { requests = list, policies = copy(policies), npolicies = n,
       boundary = boundary, options = options }
+   M.batches[self] = true
 end
 
 --- Build the multipart/mixed body now (Pipeline:run does it before sending): run the

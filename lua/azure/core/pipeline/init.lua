@@ -114,10 +114,9 @@ local function start(self, request, options, stream_default_false)
 end
 
 -- A multipart/mixed batch body is built when the pipeline runs (BEHAVIOR §1.4).
+local batches = require("azure.core.multipart").batches
 local function prepare(request)
-   if type(request) == "userdata" and request._multipart_mixed then
-      return request:prepare_multipart_body()
-   end
+   if batches[request] then return request:prepare_multipart_body() end
    return true
 end
 
