@@ -3,7 +3,8 @@ local helper = require("support.helper")
 
 local function run(script, ...)
    local args = { ... }
-   local cmd = { "LUA_PATH='lua/?.lua;lua/?/init.lua;;'", "LUA_CPATH='build/lua5.4/?.so;;'",
+   -- the subprocess loads the same native module as this process (build/asan in the ASan lane)
+   local cmd = { "LUA_PATH='lua/?.lua;lua/?/init.lua;;'", "LUA_CPATH='" .. package.cpath .. "'",
       "lua5.4", script }
    for _, a in ipairs(args) do cmd[#cmd + 1] = "'" .. a:gsub("'", "'\\''") .. "'" end
    local p = assert(io.popen(table.concat(cmd, " ") .. " 2>&1; echo \"exit=$?\""))

@@ -314,7 +314,7 @@ describe("CurlTransport through a forward proxy (tinyproxy)", function()
       local base = helper.env("TEST_SERVER_URL")
       local script = ([[
          package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-         package.cpath = "build/lua5.4/?.so;" .. package.cpath
+         package.cpath = %q
          local rest = require("azure.core.rest")
          local T = require("azure.core.pipeline.transport").CurlTransport
          local json = require("azure.core.json")
@@ -323,7 +323,7 @@ describe("CurlTransport through a forward proxy (tinyproxy)", function()
             return json.decode(res.content).headers.via ~= nil
          end
          io.write(tostring(via(T.new())), " ", tostring(via(T.new{ use_env_settings = false })))
-      ]]):format(base)
+      ]]):format(package.cpath, base)
       local run = function(env)
          local p = io.popen(env .. " lua5.4 -e '" .. script:gsub("'", "'\\''") .. "'")
          local out = p:read("*a")
