@@ -20,6 +20,8 @@ describe("examples", function()
       for name in p:lines() do listed[#listed + 1] = name end
       p:close()
       local covered = { ["examples/quickstart.lua"] = true }
+      covered["examples/paging.lua"] = true
+      covered["examples/lro.lua"] = true
       for _, name in ipairs(listed) do
          assert.is_true(covered[name] == true, name .. " is not run by spec/examples_spec.lua")
       end
@@ -33,5 +35,25 @@ describe("examples", function()
       assert.matches("after retries:\t200\t3", out, 1, true)
       assert.matches("streamed 1048576 bytes", out, 1, true)
       assert.matches("ServiceResponseError", out, 1, true)
+   end)
+
+   it("paging.lua", function()
+      local out, code = run("examples/paging.lua", helper.url(""))
+      assert.equal(0, code, out)
+      assert.matches("items: p1-1 p1-2 p2-1 p2-2 p3-1 p3-2\n", out, 1, true)
+      assert.matches("page of 2, more: true\npage of 2, more: true\npage of 2, more: false\n",
+         out, 1, true)
+      assert.matches("before the failure: p1-1 p1-2\nfailed: HttpResponseError 500, resuming\n"
+         .. "after resuming: p1-1 p1-2 p2-1 p2-2 p3-1 p3-2\n", out, 1, true)
+      assert.matches("custom: p1-1 p1-2 p2-1 p2-2\n", out, 1, true)
+   end)
+
+   it("lro.lua", function()
+      local out, code = run("examples/lro.lua", helper.url(""))
+      assert.equal(0, code, out)
+      assert.matches("started: InProgress\ndone callback: Succeeded\nresult: same name Succeeded\n",
+         out, 1, true)
+      assert.matches("resumed: location\narm: location\n", out, 1, true)
+      assert.matches("failed: HttpResponseError OperationFailed Failed token=true\n", out, 1, true)
    end)
 end)

@@ -793,6 +793,82 @@ route("/auth/basic", function(conn, req)
       { { "WWW-Authenticate", 'Basic realm="x"' } })
 end)
 
+-- Token credentials (spec/auth_spec.lua): a token endpoint, a resource that answers a claims
+-- challenge, and an echo of Authorization.
+
+local tokens_issued = {} -- key -> tokens issued
+
+local function b64url(s)
+   return (mime.b64(s):gsub("+", "-"):gsub("/", "_"):gsub("=", ""))
+end
+
+route("/auth/token/([^/]+)/count", function(conn, req, key)
+   return respond_json(conn, req, 200, { count = tokens_issued[key] or 0 })
+end)
+
+-- POST (form body) or GET (query): scope, claims, tenant_id; query options: expires_in
+-- (default 3600), refresh_in, fail=<status> (answers an OAuth error), delay_ms. The token is
+-- "tok-<key>-<n>", plus ".<base64url(claims)>" when claims were asked for.
+route("/auth/token/([^/]+)", function(conn, req, key)
+   local parts = {}
+   local ok, err = read_body(conn, req, function(chunk) parts[#parts + 1] = chunk end)
+   if not ok then
+      return nil, err
+   end
+   local _, form = parse_query(table.concat(parts))
+   local function arg(name)
+      return form[name] or req.args[name]
+   end
+   if req.args.delay_ms then
+      sleep(tonumber(req.args.delay_ms) / 1000)
+   end
+   if req.args.fail then
+      return respond_json(conn, req, tonumber(req.args.fail), { error = "invalid_client",
+         error_description = "the token endpoint refused the request" })
+   end
+   local n = (tokens_issued[key] or 0) + 1
+   tokens_issued[key] = n
+   local token = "tok-" .. key .. "-" .. n
+   local claims = arg("claims")
+   if claims and claims ~= "" then
+      token = token .. "." .. b64url(claims)
+   end
+   return respond_json(conn, req, 200, {
+      access_token = token,
+      token_type = "Bearer",
+      expires_in = tonumber(req.args.expires_in or "3600"),
+      refresh_in = tonumber(req.args.refresh_in),
+      scope = arg("scope"),
+      claims = claims,
+      tenant_id = arg("tenant_id"),
+   })
+end, true)
+
+-- 200 when the bearer token carries the claims (base64url) given in `claims=`, else 401 with an
+-- insufficient_claims challenge for them.
+route("/auth/claims", function(conn, req)
+   local claims = req.args.claims or ""
+   local auth = req.headers["authorization"] or ""
+   local token = auth:match("^Bearer (.+)$")
+   if token and claims ~= "" and token:sub(-#claims - 1) == "." .. claims then
+      return respond_json(conn, req, 200, { authorization = auth })
+   end
+   return respond_text(conn, req, 401, "claims required", { { "WWW-Authenticate",
+      'Bearer realm="", authorization_uri="https://login.example/authorize", '
+         .. 'error="insufficient_claims", claims="' .. claims .. '"' } })
+end)
+
+-- The request's Authorization header and target; `status=` and `challenge=` (a raw
+-- WWW-Authenticate value, sent with the status) shape the answer.
+route("/auth/echo", function(conn, req)
+   local extra = {}
+   if req.args.challenge then
+      extra[1] = { "WWW-Authenticate", req.args.challenge }
+   end
+   return respond_json(conn, req, tonumber(req.args.status) or 200,
+      { authorization = req.headers["authorization"] or cjson.null, target = req.target }, extra)
+end)
+
 route("/fault/reset", function(conn, req)
    local ok, err = conn:send(build_head(req, 200, {
       { "Content-Type", "application/octet-stream" },
@@ -1033,6 +1109,225 @@ local CHANGESET_ANSWER = table.concat({
 route("/multipart/changeset", function(conn, req)
    local ctype = "multipart/mixed; boundary=batchresponse_e2b8"
    return respond(conn, req, 202, { { "Content-Type", ctype } }, CHANGESET_ANSWER)
+end)
+
+-- Long-running operations (spec/polling_spec.lua) and paging (spec/paging_spec.lua), modelled on
+-- the ARM and Azure.Core patterns. State is keyed by a client-chosen id in the path, so parallel
+-- tests stay independent; `GET /lro/<id>/log` reports what the server saw.
+
+local lro = {} -- id -> state
+
+local function lro_state(id)
+   local st = lro[id]
+   if not st then
+      st = { initial = 0, polls = 0, location_polls = 0, finals = 0, request_ids = {},
+         opts = {} }
+      lro[id] = st
+   end
+   return st
+end
+
+local function lro_link(req, id, leaf, relative)
+   local path = "/lro/" .. id .. "/" .. leaf
+   if relative then
+      return path
+   end
+   return "http://" .. (req.headers.host or "127.0.0.1") .. path
+end
+
+-- Retry-After headers asked for by the initial request, as a list of {name, value}.
+local function lro_delay_headers(o, list)
+   if o.retry_after then
+      list[#list + 1] = { "Retry-After", o.retry_after }
+   end
+   if o.retry_after_ms then
+      list[#list + 1] = { "retry-after-ms", o.retry_after_ms }
+   end
+   return list
+end
+
+-- The initial request of an operation (PUT/PATCH/DELETE /lro/<id>/resource, POST
+-- /lro/<id>/action). Query: op=operation-location|azure-asyncoperation, location=1, code=,
+-- polls=N (non-terminal answers), final=Succeeded|Failed|Canceled|<any>, retry_after=,
+-- retry_after_ms=, initial_status=, fail_first=<code>, relative=1, resource_location=1,
+-- bad_poll=<code>, no_status=1.
+local function lro_initial(conn, req, id)
+   local st = lro_state(id)
+   st.initial = st.initial + 1
+   st.initial_request_id = req.headers["x-ms-client-request-id"]
+   local a = req.args
+   if a.fail_first and st.initial == 1 then
+      return respond_json(conn, req, tonumber(a.fail_first), { error = { code = "Busy",
+         message = "try again" } }, { { "retry-after-ms", "1" } })
+   end
+   st.opts = a
+   st.polls, st.location_polls = 0, 0
+   local relative = a.relative == "1"
+   local headers = { { "Content-Type", "application/json" } }
+   if a.op then
+      headers[#headers + 1] = { a.op == "azure-asyncoperation" and "Azure-AsyncOperation"
+         or "Operation-Location", lro_link(req, id, "operations", relative) }
+   end
+   if a.location == "1" then
+      headers[#headers + 1] = { "Location", lro_link(req, id, "location", relative) }
+   end
+   lro_delay_headers(a, headers)
+   local default_code = (req.method == "PUT" or req.method == "PATCH") and 201 or 202
+   local code = tonumber(a.code) or default_code
+   local body = ""
+   if req.method == "PUT" or req.method == "PATCH" then
+      body = cjson.encode({ name = id, provisioningState = a.initial_status or "Creating",
+         status = a.initial_status })
+   elseif a.initial_status then
+      body = cjson.encode({ id = id, status = a.initial_status })
+   end
+   return respond(conn, req, code, headers, body)
+end
+
+route("/lro/([^/]+)/log", function(conn, req, id)
+   local st = lro_state(id)
+   -- request_ids is left out while empty (cjson would write an empty table as {})
+   return respond_json(conn, req, 200, { initial = st.initial, polls = st.polls,
+      location_polls = st.location_polls, finals = st.finals,
+      initial_request_id = st.initial_request_id,
+      request_ids = #st.request_ids > 0 and st.request_ids or nil })
+end)
+
+route("/lro/([^/]+)/resource", function(conn, req, id)
+   if req.method ~= "GET" then
+      return lro_initial(conn, req, id)
+   end
+   local st = lro_state(id)
+   st.finals = st.finals + 1
+   return respond_json(conn, req, 200, { name = id, provisioningState = "Succeeded",
+      via = "resource" })
+end)
+
+route("/lro/([^/]+)/action", function(conn, req, id)
+   return lro_initial(conn, req, id)
+end)
+
+-- The status monitor: `polls` non-terminal answers, then `final`.
+route("/lro/([^/]+)/operations", function(conn, req, id)
+   local st = lro_state(id)
+   local o = st.opts
+   st.polls = st.polls + 1
+   st.request_ids[#st.request_ids + 1] = req.headers["x-ms-client-request-id"] or ""
+   if o.bad_poll and st.polls == 1 then
+      return respond_text(conn, req, tonumber(o.bad_poll), "bad poll")
+   end
+   local n = tonumber(o.polls) or 2
+   local value = { id = id }
+   if st.polls <= n then
+      value.status = (st.polls % 2 == 1) and "NotStarted" or "Running"
+   else
+      value.status = o.final or "Succeeded"
+      local lower = value.status:lower()
+      if lower == "failed" or lower == "canceled" then
+         value.error = { code = "Operation" .. value.status, message = "the operation ended: "
+            .. lower }
+      elseif lower == "succeeded" and o.resource_location == "1" then
+         value.resourceLocation = lro_link(req, id, "created")
+      end
+   end
+   if o.no_status == "1" then
+      value.status = nil
+   end
+   return respond_json(conn, req, 200, value, lro_delay_headers(o, {}))
+end)
+
+-- Location: polled (202 while running) when the operation has no status monitor; otherwise a
+-- final GET target.
+route("/lro/([^/]+)/location", function(conn, req, id)
+   local st = lro_state(id)
+   local o = st.opts
+   if not o.op then
+      st.location_polls = st.location_polls + 1
+      st.request_ids[#st.request_ids + 1] = req.headers["x-ms-client-request-id"] or ""
+      if st.location_polls <= (tonumber(o.polls) or 2) then
+         return respond(conn, req, 202, lro_delay_headers(o, { { "Location",
+            lro_link(req, id, "location", o.relative == "1") } }), "")
+      end
+   else
+      st.finals = st.finals + 1
+   end
+   return respond_json(conn, req, 200, { name = id, via = "location" })
+end)
+
+route("/lro/([^/]+)/created", function(conn, req, id)
+   local st = lro_state(id)
+   st.finals = st.finals + 1
+   return respond_json(conn, req, 200, { name = id, via = "resourceLocation" })
+end)
+
+-- Paging. `GET /paging/<id>/page/<n>?pages=P&per=K`: {"value": [...], "nextLink": ...} with items
+-- "p<n>-<i>"; link=absolute|relative|odata|odata_at (the key "odata.nextLink" /
+-- "@odata.nextLink"), null_next=1 (last page has "nextLink": null), empty_first=1 (page 1 has
+-- no items), fail=<n> (page n answers fail_status, default 500, once per id).
+local paging_failures = {} -- id .. "/" .. page -> times failed
+
+local function page_items(n, count)
+   local items = {}
+   for i = 1, count do
+      items[i] = string.format("p%d-%d", n, i)
+   end
+   return items
+end
+
+local function items_json(items)
+   if #items == 0 then
+      return "[]"
+   end
+   return cjson.encode(items)
+end
+
+route("/paging/([^/]+)/page/(%d+)", function(conn, req, id, page)
+   local a = req.args
+   local n, pages, per = tonumber(page), tonumber(a.pages) or 3, tonumber(a.per) or 2
+   if tonumber(a.fail) == n then
+      local key = id .. "/" .. n
+      if (paging_failures[key] or 0) < (tonumber(a.fail_times) or 1) then
+         paging_failures[key] = (paging_failures[key] or 0) + 1
+         return respond_json(conn, req, tonumber(a.fail_status) or 500,
+            { error = { code = "PageFailed", message = "page " .. n .. " failed" } })
+      end
+   end
+   local items = (n == 1 and a.empty_first == "1") and {} or page_items(n, per)
+   local parts = { '{"value":' .. items_json(items) }
+   local key = (a.link == "odata") and "odata.nextLink" or (a.link == "odata_at")
+      and "@odata.nextLink" or "nextLink"
+   if n < pages then
+      local path = "/paging/" .. id .. "/page/" .. (n + 1) .. "?" .. req.query
+      local link = a.link == "relative" and path
+         or "http://" .. (req.headers.host or "127.0.0.1") .. path
+      parts[#parts + 1] = cjson.encode(key) .. ":" .. cjson.encode(link)
+   elseif a.null_next == "1" then
+      parts[#parts + 1] = cjson.encode(key) .. ":null"
+   end
+   return respond(conn, req, 200, { { "Content-Type", "application/json" } },
+      table.concat(parts, ",") .. "}")
+end)
+
+-- `GET /paging/<id>/ct?pages=P&per=K`: the page number comes from the query parameter `token`
+-- or the request header `x-ms-continuation` (missing: page 1); the next one is sent back in the
+-- response header `x-ms-continuation` (absent on the last page). Body {"items": [...]}.
+route("/paging/([^/]+)/ct", function(conn, req, id)
+   local a = req.args
+   local token = a.token or req.headers["x-ms-continuation"]
+   local n = 1
+   if token then
+      n = tonumber(token:match("^page%-(%d+)$"))
+      if not n then
+         return respond_json(conn, req, 400, { error = { code = "BadToken",
+            message = "bad continuation token " .. token } })
+      end
+   end
+   local pages, per = tonumber(a.pages) or 3, tonumber(a.per) or 2
+   local headers = { { "Content-Type", "application/json" } }
+   if n < pages then
+      headers[#headers + 1] = { "x-ms-continuation", "page-" .. (n + 1) }
+   end
+   return respond(conn, req, 200, headers, '{"items":' .. items_json(page_items(n, per)) .. "}")
 end)
 
 local function dispatch(conn, req)
