@@ -767,15 +767,22 @@ static const char *const uses_netloc[] = {
  * azure-core's _urljoin: urlparse(base), path = path.rstrip("/") + "/" + stub, geturl(). The
  * round trip through urlparse/urlunparse is kept faithfully: the scheme comes back lower-cased,
  * ";params" of the last path segment move after the new path, an empty query or fragment
- * disappears.
+ * disappears. Newest behaviour (azure-core after 1.26): a query in the stub is split off and
+ * appended to the base URL's query ("base&stub") instead of landing inside the path (1.26.3
+ * gave ".../items?page=2?api-version=1").
  */
 static azc_code url_join(const char *base, size_t blen, const char *stub, size_t slen,
                          azc_buf *ref_out, azc_error *out_err) {
   url_split s;
-  azc_slice path, params = {NULL, 0, 0};
+  azc_slice path, params = {NULL, 0, 0}, stub_query = {NULL, 0, 0};
   azc_buf np = {NULL, 0, 0};
   size_t i;
   int fail = 0;
+  const char *q = find_byte(stub, slen, '?');
+  if (q) {
+    stub_query = slice(q + 1, (size_t)(stub + slen - q - 1));
+    slen = (size_t)(q - stub);
+  }
   if (split_url(base, blen, &s) != AZC_OK)
     return split_error(&s, out_err);
   path = s.path;
@@ -818,9 +825,12 @@ static azc_code url_join(const char *base, size_t blen, const char *stub, size_t
       fail |= azc_buf_append(ref_out, "/", 1) != AZC_OK;
   }
   fail |= azc_buf_append(ref_out, np.data, np.len) != AZC_OK;
-  if (s.query.len) {
+  if (s.query.len || stub_query.len) {
     fail |= azc_buf_append(ref_out, "?", 1) != AZC_OK;
     fail |= put_slice(ref_out, s.query) != AZC_OK;
+    if (s.query.len && stub_query.len)
+      fail |= azc_buf_append(ref_out, "&", 1) != AZC_OK;
+    fail |= put_slice(ref_out, stub_query) != AZC_OK;
   }
   if (s.fragment.len) {
     fail |= azc_buf_append(ref_out, "#", 1) != AZC_OK;
