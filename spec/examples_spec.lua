@@ -20,6 +20,7 @@ describe("examples", function()
       for name in p:lines() do listed[#listed + 1] = name end
       p:close()
       local covered = { ["examples/quickstart.lua"] = true }
+      covered["examples/hmac_signing.lua"] = true
       covered["examples/paging.lua"] = true
       covered["examples/lro.lua"] = true
       for _, name in ipairs(listed) do
@@ -55,5 +56,14 @@ describe("examples", function()
          out, 1, true)
       assert.matches("resumed: location\narm: location\n", out, 1, true)
       assert.matches("failed: HttpResponseError OperationFailed Failed token=true\n", out, 1, true)
+   end)
+
+   it("hmac_signing.lua", function()
+      local out, code = run("examples/hmac_signing.lua", helper.url(""))
+      assert.equal(0, code, out)
+      assert.matches("signed: HMAC-SHA256 Credential=app-id&SignedHeaders=x-ms-date;host;"
+         .. "x-ms-content-sha256&Signature=...\n", out, 1, true)
+      assert.matches("server check: valid\n", out, 1, true)
+      assert.matches("after rotation: new secret valid, old secret invalid\n", out, 1, true)
    end)
 end)

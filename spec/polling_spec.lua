@@ -38,8 +38,14 @@ local function mock_client(routes, options)
       for _, s in ipairs(seen) do if s == k then n = n + 1 end end
       local a = type(r) == "function" and r(req, n) or r[math.min(n, #r)]
       local body = a[3]
+      local headers = {}
+      for hk, hv in pairs(a[2] or {}) do headers[hk] = hv end
+      -- a content type as a service sends one: without it ContentDecodePolicy assumes JSON
+      -- (azure-core does) and would reject the deliberately broken bodies first
+      headers["Content-Type"] = headers["Content-Type"]
+         or (type(body) == "table" and "application/json" or "text/plain")
       if type(body) == "table" then body = json.encode(body) end
-      return rest.HttpResponse.new{ request = req, status_code = a[1], headers = a[2] or {},
+      return rest.HttpResponse.new{ request = req, status_code = a[1], headers = headers,
          content = body or "" }
    end)
    local opts = { transport = t, retry_total = 0 }

@@ -644,6 +644,29 @@ route("/text", function(conn, req)
    return respond(conn, req, 200, { { "Content-Type", ctype } }, body)
 end)
 
+-- /content?type=<Content-Type>&body=<body>: that body under that Content-Type (without `type`,
+-- no Content-Type header at all); bom=1 puts a UTF-8 BOM first; status= and header=Name:Value
+-- as for /status. For ContentDecodePolicy's cases (spec/content_decode_spec.lua).
+route("/content", function(conn, req)
+   local headers = query_headers(req)
+   if req.args.type then
+      table.insert(headers, 1, { "Content-Type", req.args.type })
+   end
+   local body = req.args.body or ""
+   if req.args.bom == "1" then
+      body = "\239\187\191" .. body
+   end
+   return respond(conn, req, tonumber(req.args.status) or 200, headers, body)
+end)
+
+-- /xml: a small Storage-style XML listing (application/xml).
+route("/xml", function(conn, req)
+   return respond(conn, req, 200, { { "Content-Type", "application/xml" } },
+      '<?xml version="1.0" encoding="utf-8"?>\n<EnumerationResults ServiceEndpoint="https://a/">'
+      .. "<Containers><Container><Name>c1</Name></Container><Container><Name>c2</Name>"
+      .. "</Container></Containers><NextMarker/></EnumerationResults>")
+end)
+
 route("/bytes/(%d+)", function(conn, req, count)
    local n = math.tointeger(tonumber(count))
    local block, bsize = PATTERN_BLOCK, #PATTERN_BLOCK
@@ -743,6 +766,23 @@ route("/cookies/set", function(conn, req)
       set[kv[1]] = kv[2]
    end
    return respond(conn, req, 200, headers, cjson.encode(set))
+end)
+
+-- A response carrying secrets that appear nowhere in its request (the logging specs check that
+-- no record shows them): a session cookie, plus harmless allow-listed headers.
+route("/logging/secrets", function(conn, req)
+   return respond_json(conn, req, 200, { ok = true }, {
+      { "Set-Cookie", "azsession=CookieSecret-7f3e9a; Path=/; HttpOnly" },
+      { "x-ms-request-id", "rid-logging-1" },
+   })
+end)
+
+-- `type=` sets Content-Type exactly (default text/plain), `disposition=` adds
+-- Content-Disposition; body "typed body" (the network-trace logging specs).
+route("/logging/typed", function(conn, req)
+   local headers = { { "Content-Type", req.args.type or "text/plain" } }
+   if req.args.disposition then headers[2] = { "Content-Disposition", req.args.disposition } end
+   return respond(conn, req, 200, headers, "typed body")
 end)
 
 route("/cookies", function(conn, req)

@@ -33,6 +33,34 @@ void azl_policy_open_all(lua_State *L);
 void azl_policy_basic_open(lua_State *L);
 void azl_policy_retry_open(lua_State *L);
 void azl_policy_redirect_open(lua_State *L);
+void azl_policy_content_decode_open(lua_State *L);
+void azl_policy_custom_hook_open(lua_State *L);
+void azl_policy_proxy_open(lua_State *L);
+void azl_policy_cleanup_open(lua_State *L);
+void azl_policy_logging_open(lua_State *L);
+void azl_policy_auth_open(lua_State *L);
+void azl_crypto_open(lua_State *L);
+
+/* The host pointer the binding gives azc_run_step (azc_run_host): valid during one call into
+ * the core, never kept. @p run_idx is the stack index of the PipelineRun userdata (0 on the
+ * native fast path, which has none); @p opts_idx that of the caller's options table (0: read it
+ * from the run's uservalue, or none). */
+typedef struct azl_host {
+  lua_State *L;
+  int run_idx;
+  int opts_idx;
+  int lazy_idx; /* fast path: index of (pipeline, request, options, transport) for azl_host_run */
+} azl_host;
+/* The stack index of the run's PipelineRun userdata; on the fast path it is created on first
+ * need (and h->run_idx set), so the run continues as a general-path run. 0 when impossible. */
+int azl_host_run(azl_host *h, azc_run *run);
+/* 1 when Lua code can see the run's context: the run has a Lua context already (a Lua policy or
+ * hook touched it), or Pipeline:run will return it; 0 on the fast path and for send_request's
+ * runs that no Lua code touched. Native policies skip building context values nobody sees. */
+int azl_host_context_shown(azl_host *h);
+/* Record the Lua error value at @p idx as the run's error object (kept by the PipelineRun, so
+ * it surfaces as is) and describe it in @p out_err (code from its kind, never AZC_OK). */
+void azl_host_error(azl_host *h, azc_run *run, int idx, azc_error *out_err);
 
 /* Push `nil, err` where err is the azure.core.exceptions object for @p err; returns 2. */
 int azl_push_error(lua_State *L, const azc_error *err);

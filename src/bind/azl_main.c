@@ -194,6 +194,7 @@ int luaopen_azure_core_native(lua_State *L) {
   azl_multipart_open(L);
   azl_pipeline_open(L);
   azl_policy_open_all(L);
+  azl_crypto_open(L);
   /* The error factory: exceptions.lua is pure Lua, so requiring it here cannot recurse. */
   lua_getglobal(L, "require");
   lua_pushliteral(L, "azure.core.exceptions");

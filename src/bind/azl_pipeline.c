@@ -32,13 +32,11 @@ typedef struct {
 
 typedef struct {
   azc_run *run;
+  int shown; /* Lua code can see the run's context (azl_host_context_shown) */
 } run_box;
 
-/* What a host callback needs during one call into the core: never kept beyond it. */
-typedef struct {
-  lua_State *L;
-  int run_idx; /* stack index of the PipelineRun userdata */
-} host_ctx;
+/* What a host callback needs during one call into the core: never kept beyond it (azl.h). */
+typedef azl_host host_ctx;
 
 static pipeline_box *check_pipeline(lua_State *L, int idx) {
   pipeline_box *b = luaL_checkudata(L, idx, AZL_PIPELINE_MT);
@@ -116,17 +114,46 @@ static void push_error_object(lua_State *L, int run_idx, const azc_error *e) {
 
 /* ---- options ---------------------------------------------------------------------------- */
 
+/* Keys whose value is a string (numbers are converted). */
+static int string_key(int key) {
+  return key == AZC_OPT_REQUEST_ID || key == AZC_OPT_USER_AGENT ||
+         key == AZC_OPT_RESPONSE_ENCODING || key == AZC_OPT_PROXIES_HTTP ||
+         key == AZC_OPT_PROXIES_HTTPS || key == AZC_OPT_PROXIES_NO_PROXY;
+}
+
+/* Keys whose value stays with the host (a Lua function): the core records "given". */
+static int host_key(int key) {
+  return key == AZC_OPT_RAW_REQUEST_HOOK || key == AZC_OPT_RAW_RESPONSE_HOOK;
+}
+
 static void set_option(lua_State *L, azc_options *o, int key, int vidx) {
   int t = lua_type(L, vidx);
   azc_code rc = AZC_OK;
   const char *name = azc_opt_name((azc_opt)key);
   if (t == LUA_TBOOLEAN && !lua_toboolean(L, vidx) && key != AZC_OPT_STREAM &&
-      key != AZC_OPT_PERMIT_REDIRECTS && key != AZC_OPT_USER_AGENT_OVERWRITE) {
+      key != AZC_OPT_PERMIT_REDIRECTS && key != AZC_OPT_USER_AGENT_OVERWRITE &&
+      key != AZC_OPT_ENFORCE_HTTPS) {
     rc = azc_options_set_none(o, (azc_opt)key); /* false is azure-core's explicit None */
   } else if (key == AZC_OPT_STREAM || key == AZC_OPT_PERMIT_REDIRECTS ||
-             key == AZC_OPT_USER_AGENT_OVERWRITE) {
+             key == AZC_OPT_USER_AGENT_OVERWRITE || key == AZC_OPT_ENFORCE_HTTPS ||
+             key == AZC_OPT_LOGGING_ENABLE) {
     rc = azc_options_set_bool(o, (azc_opt)key, lua_toboolean(L, vidx));
-  } else if (key == AZC_OPT_REQUEST_ID || key == AZC_OPT_USER_AGENT) {
+  } else if (key == AZC_OPT_LOGGER) {
+    /* a logger from azure.core.logging, or a logger's name: the core keeps the name */
+    if (t == LUA_TTABLE) {
+      lua_getfield(L, vidx, "name");
+      if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "option 'logger' must be a logger from azure.core.logging");
+    } else if (t == LUA_TSTRING) {
+      lua_pushvalue(L, vidx);
+    } else {
+      luaL_error(L, "option 'logger' must be a logger, got %s", lua_typename(L, t));
+    }
+    rc = azc_options_set_string(o, (azc_opt)key, lua_tostring(L, -1), azl_rawlen(L, -1));
+    lua_pop(L, 1);
+  } else if (host_key(key)) {
+    rc = azc_options_set_bool(o, (azc_opt)key, 1); /* the function stays in the caller's table */
+  } else if (string_key(key)) {
     size_t n;
     const char *s;
     if (t != LUA_TSTRING && t != LUA_TNUMBER)
@@ -182,9 +209,17 @@ static void check_options(lua_State *L, int idx) {
       int key = azc_opt_lookup(k, n), t = lua_type(L, -1);
       const char *want = NULL;
       if (key < 0 || key == AZC_OPT_STREAM || key == AZC_OPT_PERMIT_REDIRECTS ||
-          key == AZC_OPT_USER_AGENT_OVERWRITE || (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)))
+          key == AZC_OPT_USER_AGENT_OVERWRITE || key == AZC_OPT_ENFORCE_HTTPS ||
+          key == AZC_OPT_LOGGING_ENABLE || host_key(key) ||
+          (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)))
         want = NULL;
-      else if (key == AZC_OPT_REQUEST_ID || key == AZC_OPT_USER_AGENT)
+      else if (key == AZC_OPT_LOGGER && t == LUA_TTABLE) {
+        lua_getfield(L, -1, "name"); /* a logger from azure.core.logging has a string name */
+        want = lua_type(L, -1) == LUA_TSTRING ? NULL : "a logger from azure.core.logging";
+        lua_pop(L, 1);
+      } else if (key == AZC_OPT_LOGGER)
+        want = t == LUA_TSTRING ? NULL : "a logger";
+      else if (string_key(key))
         want = (t == LUA_TSTRING || t == LUA_TNUMBER) ? NULL : "a string";
       else if (key == AZC_OPT_HEADERS || key == AZC_OPT_RETRY_ON_METHODS)
         want = t == LUA_TTABLE ? NULL : "a table";
@@ -333,6 +368,7 @@ static int l_pipeline_close(lua_State *L) {
 static run_box *push_run(lua_State *L, azc_run *run) {
   run_box *b = azl_newuserdata(L, sizeof *b);
   b->run = run;
+  b->shown = 0;
   azl_setmetatable(L, AZL_RUN_MT);
   azl_new_uservalue(L, -1);
   return b;
@@ -360,6 +396,9 @@ static int l_run_new(lua_State *L) {
     lua_pushvalue(L, 3);
     azl_uservalue_set(L, 5, "options");
   }
+  /* Pipeline:run hands the context to its caller (send_request's path passes
+   * stream_default_false and returns the response only): azl_host_context_shown */
+  rb->shown = !lua_toboolean(L, 4);
   return 1;
 }
 
@@ -378,7 +417,8 @@ static int l_run_sub(lua_State *L) {
   azl_uservalue_set(L, -2, "request");
   azl_uservalue_field(L, 1, "options");
   azl_uservalue_set(L, -2, "options");
-  azl_uservalue_field(L, 1, "context");
+  rb->shown = azl_uservalue_field(L, 1, "context") != LUA_TNIL; /* pushed in any case */
+  rb->shown = rb->shown || parent->shown;
   azl_uservalue_set(L, -2, "context");
   lua_pushvalue(L, 1); /* the root keeps errors recorded by sub-runs reachable */
   azl_uservalue_set(L, -2, "parent");
@@ -411,6 +451,8 @@ static int l_run_step(lua_State *L) {
   azc_step st;
   h.L = L;
   h.run_idx = 1;
+  h.opts_idx = 0;
+  h.lazy_idx = 0;
   st = azc_run_step(b->run, &h);
   switch (st.kind) {
   case AZC_STEP_SEND:
@@ -514,8 +556,18 @@ static int l_run_transport_options(lua_State *L) {
   lua_pop(L, 1);
   for (i = 0; i < AZC_OPT__COUNT; i++) {
     const azc_optval *v = azc_options_get(o, (azc_opt)i);
-    if (!v || i == AZC_OPT_HEADERS)
+    if (!v || i == AZC_OPT_HEADERS || i == AZC_OPT_PROXIES_HTTP || i == AZC_OPT_PROXIES_HTTPS ||
+        i == AZC_OPT_PROXIES_NO_PROXY)
       continue;
+    if (host_key(i)) { /* not consumed by a policy: the caller's value itself */
+      if (azl_uservalue_field(L, 1, "options") == LUA_TTABLE)
+        lua_getfield(L, -1, azc_opt_name((azc_opt)i));
+      else
+        lua_pushnil(L);
+      lua_remove(L, -2);
+      lua_setfield(L, -2, azc_opt_name((azc_opt)i));
+      continue;
+    }
     switch (v->type) {
     case AZC_OPTV_NONE:
       lua_pushboolean(L, 0);
@@ -533,6 +585,31 @@ static int l_run_transport_options(lua_State *L) {
       continue;
     }
     lua_setfield(L, -2, azc_opt_name((azc_opt)i));
+  }
+  /* a ProxyPolicy's proxies, as the `proxies` table transports read, unless the caller gave
+   * `proxies` (azure-core: the policy only fills a missing `proxies`) */
+  lua_getfield(L, -1, "proxies");
+  if (lua_isnil(L, -1)) {
+    static const azc_opt pk[3] = {AZC_OPT_PROXIES_HTTP, AZC_OPT_PROXIES_HTTPS,
+                                  AZC_OPT_PROXIES_NO_PROXY};
+    static const char *const pn[3] = {"http", "https", "no_proxy"};
+    int any = 0;
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 3);
+    for (i = 0; i < 3; i++) {
+      const azc_optval *v = azc_options_get(o, pk[i]);
+      if (v && v->type == AZC_OPTV_STRING) {
+        lua_pushstring(L, v->str);
+        lua_setfield(L, -2, pn[i]);
+        any = 1;
+      }
+    }
+    if (any)
+      lua_setfield(L, -2, "proxies");
+    else
+      lua_pop(L, 1);
+  } else {
+    lua_pop(L, 1);
   }
   return 1;
 }
@@ -604,8 +681,10 @@ static int l_run_context(lua_State *L) {
 }
 
 static int l_run_set_context(lua_State *L) {
-  check_run(L, 1);
+  run_box *b = check_run(L, 1);
   lua_settop(L, 2);
+  if (!lua_isnil(L, 2))
+    b->shown = 1; /* Lua code made a context: it may look at it */
   azl_uservalue_set(L, 1, "context");
   return 0;
 }
@@ -679,7 +758,7 @@ static azc_code host_hook(void *host, azc_run *run, azc_policy *p, int hook, azc
                                                     : "on_exception";
   int status;
   (void)run;
-  if (!h)
+  if (!h || !h->run_idx)
     return azc_error_set(out_err, AZC_ERR_ARG, "a Lua hook needs the Lua driver or binding");
   L = h->L;
   lua_getfield(L, LUA_REGISTRYINDEX, HOOK_CALLER_KEY);
@@ -812,6 +891,8 @@ static int l_run_drive_native(lua_State *L) {
   azl_send_options_read(L, lua_istable(L, 3) ? 3 : 0, &base);
   h.L = L;
   h.run_idx = 1;
+  h.opts_idx = 0;
+  h.lazy_idx = 0;
   dh.host = &h;
   dh.policy_send = host_policy_send;
   dh.token = host_token;
@@ -825,6 +906,101 @@ static int l_run_drive_native(lua_State *L) {
   return 1;
 }
 
+/* ---- fast-path runs that need Lua objects after all -------------------------------------- */
+
+/* The fast path creates no PipelineRun userdata. When a native policy needs Lua objects during
+ * such a run (a hook called with a PipelineRequest, an error object carrying the response),
+ * azl_host_run wraps the run in one and registers it with the Lua driver as Pipeline:run does,
+ * so from then on the run is a general-path run. The userdata only borrows the run:
+ * l_pipeline_send_native frees it and empties the box (fast_finish). */
+typedef struct promote_args {
+  azc_run *run;
+} promote_args;
+
+/* (args, pipeline, request, options, transport) -> PipelineRun */
+static int promote_protected(lua_State *L) {
+  promote_args *a = lua_touserdata(L, 1);
+  run_box *b = push_run(L, NULL); /* 6 */
+  lua_pushvalue(L, 2);
+  azl_uservalue_set(L, 6, "pipeline");
+  lua_pushvalue(L, 3);
+  azl_uservalue_set(L, 6, "request");
+  if (lua_istable(L, 4)) {
+    lua_pushvalue(L, 4);
+    azl_uservalue_set(L, 6, "options");
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+  lua_getfield(L, -1, "azure.core.pipeline.driver");
+  lua_getfield(L, -1, "register");
+  lua_pushvalue(L, 6);
+  lua_pushvalue(L, 5);
+  lua_pushliteral(L, "native");
+  lua_call(L, 3, 0);
+  lua_pop(L, 2);
+  b->run = a->run; /* last: after a failure above, the run stays with its owner only */
+  return 1;
+}
+
+int azl_host_run(azl_host *h, azc_run *run) {
+  lua_State *L = h->L;
+  promote_args a;
+  int i;
+  if (h->run_idx)
+    return h->run_idx;
+  if (!h->lazy_idx || !lua_checkstack(L, 8))
+    return 0;
+  a.run = run;
+  lua_pushcfunction(L, promote_protected);
+  lua_pushlightuserdata(L, &a);
+  for (i = 0; i < 4; i++)
+    lua_pushvalue(L, h->lazy_idx + i);
+  if (lua_pcall(L, 5, 1, 0) != LUA_OK) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  h->run_idx = lua_gettop(L); /* stays there until the fast path returns */
+  return h->run_idx;
+}
+
+int azl_host_context_shown(azl_host *h) {
+  return h->run_idx && ((run_box *)lua_touserdata(h->L, h->run_idx))->shown;
+}
+
+void azl_host_error(azl_host *h, azc_run *run, int idx, azc_error *out_err) {
+  lua_State *L = h->L;
+  idx = azl_absindex(L, idx); /* before azl_host_run may push the run */
+  if (azl_host_run(h, run)) {
+    host_error_record(L, h->run_idx, idx, out_err);
+  } else {
+    const char *msg = lua_tostring(L, idx);
+    azc_error_set(out_err, AZC_ERR_HOST, "%s", msg ? msg : "host error");
+  }
+  if (out_err->code == AZC_OK)
+    out_err->code = AZC_ERR_HOST;
+}
+
+/* The end of a fast-path run that azl_host_run promoted: the result comes through its userdata
+ * (the response object the hooks saw, the host's own error objects), then the box lets go. */
+static int fast_finish(lua_State *L, azl_host *h, azc_run *run, azc_code rc, azc_response *resp,
+                       const azc_error *e) {
+  int ri = h->run_idx, n = 1;
+  if (rc != AZC_OK) {
+    lua_pushnil(L);
+    push_error_object(L, ri, e);
+    if (e->code == AZC_ERR_TOO_MANY_REDIRECTS && !e->host_ref) {
+      push_history(L, run, ri);
+      lua_setfield(L, -2, "history");
+    }
+    n = 2;
+  } else {
+    push_run_response(L, ri, resp);
+    azc_response_unref(resp);
+  }
+  ((run_box *)lua_touserdata(L, ri))->run = NULL;
+  azc_run_free(run);
+  return n;
+}
+
 /* pipeline:_send_native(request, options|nil, transport, stream_default_false)
  *   -> HttpResponse | nil, err
  * The fast path for pipelines whose policies are all native over the curl transport: no Lua runs
@@ -835,11 +1011,14 @@ static int l_pipeline_send_native(lua_State *L) {
   azc_request *req = azl_request_check(L, 2);
   azc_curl *t = azl_curl_check(L, 4);
   int stream_default_false = lua_toboolean(L, 5);
+  azc_driver_host dh;
+  host_ctx h;
   azc_send_options base;
   azc_options o;
   azc_run *run;
   azc_response *resp = NULL;
   azc_error e;
+  azc_code rc;
   if (!pb->all_native)
     return luaL_error(L, "_send_native needs a pipeline of native policies");
   lua_settop(L, 4);
@@ -854,7 +1033,19 @@ static int l_pipeline_send_native(lua_State *L) {
     azc_options_clear(&o);
     return luaL_error(L, "out of memory");
   }
-  if (azc_drive(run, t, &base, NULL, &resp, &e) != AZC_OK) {
+  /* no run userdata here: native policies that call Lua (logging, tracing) get the state and
+   * the options table; the steps that need a run object (POLICY_SEND, TOKEN) cannot occur */
+  h.L = L;
+  h.run_idx = 0;
+  h.opts_idx = 3;
+  h.lazy_idx = 1; /* pipeline, request, options, transport: what azl_host_run needs */
+  dh.host = &h;
+  dh.policy_send = NULL;
+  dh.token = NULL;
+  rc = azc_drive(run, t, &base, &dh, &resp, &e);
+  if (h.run_idx) /* a policy needed Lua objects: the run got a userdata on the way */
+    return fast_finish(L, &h, run, rc, resp, &e);
+  if (rc != AZC_OK) {
     lua_pushnil(L);
     azl_push_error(L, &e);
     lua_remove(L, -2);

@@ -33,6 +33,18 @@ void azc_driver_send_options(azc_run *run, const azc_send_options *base, azc_sen
   v = azc_options_get(o, AZC_OPT_READ_TIMEOUT);
   if (v && v->type == AZC_OPTV_NUMBER)
     out->read_timeout_ms = (long)(v->num * 1000.0 + 0.5);
+  /* ProxyPolicy's proxies, unless the caller's per-call `proxies` (in base) is there */
+  if (!out->has_proxies) {
+    const azc_optval *ph = azc_options_get(o, AZC_OPT_PROXIES_HTTP);
+    const azc_optval *ps = azc_options_get(o, AZC_OPT_PROXIES_HTTPS);
+    const azc_optval *np = azc_options_get(o, AZC_OPT_PROXIES_NO_PROXY);
+    if (ph || ps || np) {
+      out->has_proxies = 1;
+      out->http_proxy = ph && ph->type == AZC_OPTV_STRING ? ph->str : NULL;
+      out->https_proxy = ps && ps->type == AZC_OPTV_STRING ? ps->str : NULL;
+      out->no_proxy = np && np->type == AZC_OPTV_STRING ? np->str : NULL;
+    }
+  }
 }
 
 azc_code azc_drive(azc_run *run, azc_curl *transport, const azc_send_options *base,

@@ -40,8 +40,10 @@ void azc_sleep(double seconds);
 
 /**
  * @brief The transport options for the run's next SEND: @p base (or defaults) with `stream`,
- * `connection_timeout` and `read_timeout` taken from the run's unpopped options. Shared by the
- * native driver and the Lua binding so both drivers send with the same options.
+ * `connection_timeout` and `read_timeout` taken from the run's unpopped options, and the proxies
+ * a ProxyPolicy put in the options (AZC_OPT_PROXIES_HTTP, _HTTPS, _NO_PROXY) unless @p base has
+ * proxies of its own (the caller's per-call `proxies`). Shared by the native driver and the
+ * Lua binding so both drivers send with the same options.
  */
 void azc_driver_send_options(azc_run *run, const azc_send_options *base, azc_send_options *out);
 

@@ -25,6 +25,15 @@ static const char *const names[AZC_OPT__COUNT] = {
     "user_agent",
     "user_agent_overwrite",
     "headers",
+    "enforce_https",
+    "logging_enable",
+    "logger",
+    "proxies_http",
+    "proxies_https",
+    "proxies_no_proxy",
+    "response_encoding",
+    "raw_request_hook",
+    "raw_response_hook",
 };
 
 const char *azc_opt_name(azc_opt key) {
@@ -50,7 +59,8 @@ static void reset(azc_optval *v) {
 void azc_options_clear(azc_options *o) {
   int i;
   for (i = 0; i < AZC_OPT__COUNT; i++)
-    reset(&o->v[i]);
+    if (o->v[i].type != AZC_OPTV_ABSENT) /* absent values own nothing: every run clears */
+      reset(&o->v[i]);
 }
 
 static azc_optval *slot(azc_options *o, azc_opt key) {

@@ -35,6 +35,15 @@ typedef enum azc_opt {
   AZC_OPT_USER_AGENT,           /* string */
   AZC_OPT_USER_AGENT_OVERWRITE, /* bool */
   AZC_OPT_HEADERS,              /* headers */
+  AZC_OPT_ENFORCE_HTTPS,        /* bool: BearerTokenCredentialPolicy (popped) */
+  AZC_OPT_LOGGING_ENABLE,       /* bool: NetworkTraceLoggingPolicy (popped) */
+  AZC_OPT_LOGGER,               /* string: a logger's name; HttpLoggingPolicy (popped) */
+  AZC_OPT_PROXIES_HTTP,         /* string: ProxyPolicy's http proxy for the transport */
+  AZC_OPT_PROXIES_HTTPS,        /* string: ProxyPolicy's https proxy for the transport */
+  AZC_OPT_PROXIES_NO_PROXY,     /* string: ProxyPolicy's no_proxy for the transport */
+  AZC_OPT_RESPONSE_ENCODING,    /* string, or none (false): ContentDecodePolicy (popped) */
+  AZC_OPT_RAW_REQUEST_HOOK,     /* bool "given": the host keeps the hook; CustomHookPolicy */
+  AZC_OPT_RAW_RESPONSE_HOOK,    /* bool "given": the host keeps the hook; CustomHookPolicy */
   AZC_OPT__COUNT
 } azc_opt;
 

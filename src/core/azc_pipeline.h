@@ -228,6 +228,12 @@ azc_options *azc_run_options(azc_run *run);
 azc_pipeline *azc_run_pipeline(azc_run *run);
 /** @brief The slot being executed (for host hooks) */
 size_t azc_run_slot(const azc_run *run);
+/**
+ * @brief The host pointer given to the azc_run_step call in progress (NULL outside a step).
+ * For native policies that call back into their host on their own (logging and tracing policies
+ * hand records and spans to Lua through callbacks of their own, with this pointer).
+ */
+void *azc_run_host(const azc_run *run);
 
 /** @brief One retry/redirect history entry: the request as sent and its response or error. */
 typedef struct azc_history_entry {

@@ -185,6 +185,54 @@ const char *azc_response_header(azc_response *r, const char *name, size_t name_l
   }
   return azc_headers_get(r->headers, name, name_len, out_len);
 }
+const char *azc_response_header_peek(azc_response *r, const char *name, size_t name_len,
+                                     size_t *out_len) {
+  const char *p, *end, *found = NULL;
+  size_t flen = 0;
+  int simple = 1;
+  if (!r->head_pending)
+    return azc_headers_get(r->headers, name, name_len, out_len);
+  p = r->raw_head.data;
+  end = p + r->raw_head.len;
+  /* one plain line for this name: its value is what parsing would store, so it is read in
+   * place; anything else (a repeat, a continuation line, an odd byte) takes the parsing path */
+  while (p < end && simple) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    size_t n = (size_t)(eol - p);
+    if (n && is_ws(p[0])) {
+      simple = 0;
+    } else if (n > name_len && (p[name_len] == ':' || is_ws(p[name_len])) &&
+               azc__ieq(p, name_len, name, name_len)) {
+      const char *v = p + name_len, *ve = eol;
+      while (v < ve && is_ws(*v))
+        v++;
+      if (found || v == ve || *v != ':') {
+        simple = 0;
+      } else {
+        v++;
+        while (v < ve && is_ws(*v))
+          v++;
+        while (ve > v && is_ws(ve[-1]))
+          ve--;
+        found = v;
+        flen = (size_t)(ve - v);
+        if (memchr(v, '\r', flen) || memchr(v, '\0', flen))
+          simple = 0;
+      }
+    }
+    p = eol + 1;
+  }
+  if (!simple) {
+    const char *full = azc_response_header(r, name, name_len, &flen);
+    if (full && out_len)
+      *out_len = flen;
+    return full;
+  }
+  if (found && out_len)
+    *out_len = flen;
+  return found;
+}
+
 azc_request *azc_response_request(azc_response *r) { return r->request; }
 
 const char *azc_response_url(const azc_response *r) {

@@ -73,6 +73,15 @@ azc_code azc_response_add_header_line(azc_response *r, const char *line, size_t 
  */
 const char *azc_response_header(azc_response *r, const char *name, size_t name_len,
                                 size_t *out_len);
+/**
+ * @brief Like azc_response_header, for a caller on every response's path that needs one header
+ * and nothing else: a header given on exactly one plain raw line is read where it lies, without
+ * parsing the others. The value is NOT NUL-terminated: use *out_len (required). It is valid until
+ * the response's headers are next read or changed.
+ * @return the value or NULL.
+ */
+const char *azc_response_header_peek(azc_response *r, const char *name, size_t name_len,
+                                     size_t *out_len);
 /** @brief The request (borrowed, may be NULL). */
 azc_request *azc_response_request(azc_response *r);
 /** @brief The effective URL of the response (the request's URL unless set). */

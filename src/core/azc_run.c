@@ -72,6 +72,7 @@ struct azc_run {
   unsigned char *state; /* per-slot states, packed */
   size_t *state_off;    /* offset of slot (base + i) in state */
   int ended;
+  void *host; /* the host of the azc_run_step call in progress, NULL between steps */
 };
 
 static void ctx_unref(run_ctx *c) {
@@ -226,7 +227,7 @@ static void fail_now(azc_run *r, azc_code code, const char *msg) {
   go_up_error(r, (long)r->base - 1, &e);
 }
 
-azc_step azc_run_step(azc_run *r, void *host) {
+static azc_step run_step(azc_run *r, void *host) {
   azc_step st;
   azc_host_hook_fn hook = azc__pipeline_host_hook(r->pl);
   memset(&st, 0, sizeof st);
@@ -370,6 +371,17 @@ azc_step azc_run_step(azc_run *r, void *host) {
     }
   }
 }
+
+azc_step azc_run_step(azc_run *r, void *host) {
+  azc_step st;
+  /* policies may call their host during this step (azc_run_host); never after it returns */
+  r->host = host;
+  st = run_step(r, host);
+  r->host = NULL;
+  return st;
+}
+
+void *azc_run_host(const azc_run *r) { return r->host; }
 
 void azc_run_resume_response(azc_run *r, azc_response *resp) {
   long from;

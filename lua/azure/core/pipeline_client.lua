@@ -29,8 +29,15 @@ function M.default_configuration(options)
    cfg.request_id_policy = policies.RequestIdPolicy.new(options)
    cfg.headers_policy = policies.HeadersPolicy.new(nil, options)
    cfg.user_agent_policy = policies.UserAgentPolicy.new(options)
+   cfg.proxy_policy = policies.ProxyPolicy.new(options.proxies)
    cfg.redirect_policy = policies.RedirectPolicy.new(options)
    cfg.retry_policy = policies.RetryPolicy.new(options)
+   cfg.custom_hook_policy = policies.CustomHookPolicy.new(options)
+   cfg.logging_policy = policies.NetworkTraceLoggingPolicy.new(options)
+   cfg.http_logging_policy = policies.HttpLoggingPolicy.new(options)
+   -- credential / credential_scopes (BEHAVIOR §2.1 slot 9): bearer, key or SAS policy, or nil
+   cfg.authentication_policy = require("azure.core.pipeline.policies.authentication")
+      .from_options(options)
    return cfg
 end
 
@@ -42,20 +49,23 @@ function M.default_policies(config, options)
       n = n + 1
       list[n] = p
    end
-   add(config.request_id_policy or policies.RequestIdPolicy.new(options))
-   add(config.headers_policy)
-   add(config.user_agent_policy)
-   add(config.proxy_policy)
-   -- ContentDecodePolicy slots in here
-   for _, p in ipairs(as_list(options.per_call_policies)) do add(p) end
-   add(config.redirect_policy)
-   add(config.retry_policy)
-   add(config.authentication_policy)
-   add(config.custom_hook_policy)
-   for _, p in ipairs(as_list(options.per_retry_policies)) do add(p) end
-   add(config.logging_policy)
-   -- DistributedTracingPolicy, SensitiveHeaderCleanupPolicy (when redirect is set) slot in here
-   add(config.http_logging_policy)
+   add(config.request_id_policy or policies.RequestIdPolicy.new(options))   -- 1
+   add(config.headers_policy)                                                -- 2
+   add(config.user_agent_policy)                                             -- 3
+   add(config.proxy_policy)                                                  -- 4
+   add(policies.ContentDecodePolicy.new(options))                            -- 5
+   for _, p in ipairs(as_list(options.per_call_policies)) do add(p) end      -- 6
+   add(config.redirect_policy)                                               -- 7
+   add(config.retry_policy)                                                  -- 8
+   add(config.authentication_policy)                                         -- 9
+   add(config.custom_hook_policy)                                            -- 10
+   for _, p in ipairs(as_list(options.per_retry_policies)) do add(p) end     -- 11
+   add(config.logging_policy)                                                -- 12
+   add(policies.DistributedTracingPolicy.new(options))                       -- 13
+   if config.redirect_policy then                                            -- 14 [1.27+]
+      add(policies.SensitiveHeaderCleanupPolicy.new(options))
+   end
+   add(config.http_logging_policy or policies.HttpLoggingPolicy.new(options)) -- 15
    return list, n
 end
 
@@ -112,7 +122,7 @@ function M.PipelineClient_new(base_url, options)
          connection_timeout = options.connection_timeout, read_timeout = options.read_timeout,
          connection_verify = options.connection_verify, connection_cert = options.connection_cert,
          connection_data_block_size = options.connection_data_block_size,
-         proxies = options.transport_proxies, use_env_settings = options.use_env_settings,
+         use_env_settings = options.use_env_settings,
          http2 = options.http2 }
       if not t then error(err, 2) end
    end

@@ -54,6 +54,11 @@ local context_mt = {
             return nil
          elseif key == "insecure_domain_change" then
             return run:flag("insecure_domain_change") or nil
+         elseif key == "enforce_https" then -- kept by the bearer policy for retries (§4.8)
+            if run:flag("enforce_https_off") then return false end
+            return nil
+         elseif key == "logging_enable" then -- NetworkTraceLoggingPolicy's decision (§4.11)
+            return run:flag("logging_enable") or nil
          end
       end
       return Context[key]
@@ -86,6 +91,8 @@ function M.detach(ctx)
    local h = run:history()
    if #h > 0 and ctx._store.history == nil then ctx._store.history = h end
    if run:flag("insecure_domain_change") then ctx._store.insecure_domain_change = true end
+   if run:flag("enforce_https_off") then ctx._store.enforce_https = false end
+   if run:flag("logging_enable") then ctx._store.logging_enable = true end
    ctx._run = false -- kept as a raw field: __index must never see it missing
 end
 

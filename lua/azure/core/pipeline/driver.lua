@@ -134,6 +134,25 @@ end
 -- preferred when the credential has it (BEHAVIOR §4.8).
 local function token_getter(run, slot)
    local policy = run:policy(slot)
+   local step = policy and policy._token_step
+   if step then
+      -- the policy carries out its own TOKEN steps (the bearer policy: one credential call
+      -- shared by concurrent requests, claims challenges); it gets what only the driver knows
+      local i = info[run]
+      local t = i and i.transport
+      return step(policy, run, {
+         pipeline_request = function() return pipeline_request(run) end,
+         pipeline_response = function()
+            local preq = pipeline_request(run)
+            return context.PipelineResponse(preq.http_request, run:current_response(),
+               preq.context)
+         end,
+         -- waits the way SLEEP steps do, so a scheduler or cosocket transport can yield here
+         sleep = function(s)
+            if t and t.sleep then t:sleep(s) else native_sleep(s) end
+         end,
+      })
+   end
    local tr = run:token_request()
    local cred = policy and policy.credential
    if not cred or not tr then

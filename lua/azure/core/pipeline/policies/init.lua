@@ -77,6 +77,39 @@ M.HeadersPolicy = native_class("HeadersPolicy_new")
 M.RequestIdPolicy = native_class("RequestIdPolicy_new")
 M.UserAgentPolicy = native_class("UserAgentPolicy_new")
 
+-- Proxy, content decoding, custom hooks, sensitive-header cleanup (BEHAVIOR §4.4, 4.5, 4.10,
+-- 4.14): native; the Lua sides of the two that call Lua are policies/content_decode.lua and
+-- policies/custom_hook.lua.
+local content_decode = require("azure.core.pipeline.policies.content_decode")
+require("azure.core.pipeline.policies.custom_hook")
+M.ProxyPolicy = native_class("ProxyPolicy_new")
+M.ContentDecodePolicy = native_class("ContentDecodePolicy_new", {
+   deserialize_from_text = content_decode.deserialize_from_text,
+   deserialize_from_http_generics = content_decode.deserialize_from_http_generics,
+   parse_xml = content_decode.parse_xml, CONTEXT_NAME = "deserialized_data" })
+M.CustomHookPolicy = native_class("CustomHookPolicy_new")
+M.SensitiveHeaderCleanupPolicy = native_class("SensitiveHeaderCleanupPolicy_new", {
+   DEFAULT_SENSITIVE_HEADERS = { "Authorization", "x-ms-authorization-auxiliary" } })
+
+-- Logging and tracing (BEHAVIOR §4.11-4.13): native; their Lua side is azure.core.logging and
+-- azure.core.tracing, which the constructors load.
+local log_headers, log_query = {}, {}
+if native.logging_defaults then log_headers, log_query = native.logging_defaults() end
+M.NetworkTraceLoggingPolicy = native_class("NetworkTraceLoggingPolicy_new")
+M.HttpLoggingPolicy = native_class("HttpLoggingPolicy_new", {
+   DEFAULT_HEADERS_ALLOWLIST = log_headers, DEFAULT_QUERY_PARAMS_ALLOWLIST = log_query,
+   REDACTED_PLACEHOLDER = "REDACTED", MULTI_RECORD_LOG = "AZURE_SDK_LOGGING_MULTIRECORD" })
+M.DistributedTracingPolicy = native_class("DistributedTracingPolicy_new")
+
+-- Authentication (BEHAVIOR §4.8, §4.9): native classes; the bearer policy's Lua methods
+-- (TOKEN steps, authorize_request, on_challenge) live in policies/authentication.lua.
+local authentication = require("azure.core.pipeline.policies.authentication")
+M.BearerTokenCredentialPolicy = native_class("BearerTokenCredentialPolicy_new")
+--- azure-core's default challenge handling, for an `on_challenge` that wants to fall back to it.
+M.BearerTokenCredentialPolicy.default_on_challenge = authentication.default_on_challenge
+M.AzureKeyCredentialPolicy = native_class("AzureKeyCredentialPolicy_new")
+M.AzureSasCredentialPolicy = native_class("AzureSasCredentialPolicy_new")
+
 --- True when `p` is a policy object the pipeline accepts.
 function M.is_policy(p)
    local t = type(p)
