@@ -29,6 +29,30 @@ void azl_curl_open(lua_State *L);
 void azl_url_open(lua_State *L);
 void azl_multipart_open(lua_State *L);
 void azl_pipeline_open(lua_State *L);
+
+/* azl_run.c: the PipelineRun userdata (opened by azl_pipeline_open). */
+typedef struct azl_run_box {
+  azc_run *run;
+  int shown; /* Lua code can see the run's context (azl_host_context_shown) */
+} azl_run_box;
+void azl_run_open(lua_State *L);
+/* Push a new PipelineRun userdata owning @p run (may be NULL, set later). */
+azl_run_box *azl_run_push(lua_State *L, azc_run *run);
+/* Push the error object for @p e (the host's own object when it stands behind it). */
+void azl_run_push_error_object(lua_State *L, int run_idx, const azc_error *e);
+/* Push the run's history list ({http_request=, http_response=, error=}); run_idx may be 0. */
+void azl_run_push_history(lua_State *L, azc_run *run, int run_idx);
+/* Push the response object for @p r (the one the run's hooks saw when there is one). */
+void azl_run_push_response(lua_State *L, int run_idx, azc_response *r);
+/* The pipeline's host hook: calls a Lua SansIO hook for a run (azc_host_hook_fn). */
+azc_code azl_run_host_hook(void *host, azc_run *run, azc_policy *p, int hook, azc_error *out_err);
+
+/* azl_options.c: per-call options. Check raises on misuse without allocating; read fills the
+ * core options (stream defaults to false when asked). */
+void azl_options_check(lua_State *L, int idx);
+void azl_options_read(lua_State *L, int idx, azc_options *o, int stream_default_false);
+/* 1 for keys whose value stays with the host (hook functions): the core keeps only "given". */
+int azl_options_host_key(int key);
 void azl_policy_open_all(lua_State *L);
 void azl_policy_basic_open(lua_State *L);
 void azl_policy_retry_open(lua_State *L);
