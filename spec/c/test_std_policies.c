@@ -70,6 +70,9 @@ static void test_json_messages(void) {
 static void test_json_depth(void) {
   char *deep = malloc(2 * AZC_JSON_MAX_DEPTH + 3);
   size_t i, n = AZC_JSON_MAX_DEPTH;
+  CHECK(deep != NULL);
+  if (!deep)
+    return;
   for (i = 0; i < n; i++) {
     deep[i] = '[';
     deep[n + i] = ']';
