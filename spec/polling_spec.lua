@@ -792,9 +792,9 @@ describe("continuation token resumed in another process", function()
       f:write(script)
       f:close()
       local p = assert(io.popen(("LUA_PATH='lua/?.lua;lua/?/init.lua;;' "
-         .. "LUA_CPATH='build/lua5.4/?.so;;' lua5.4 '%s' '%s' '%s' 2>&1"):format(path,
+         .. "LUA_CPATH='" .. package.cpath .. "' lua5.4 '%s' '%s' '%s' 2>&1"):format(path,
          helper.url(""), token)))
-      local out = p:read("a")
+      local out = p:read("*a")
       p:close()
       os.remove(path)
       assert.equal("resource\t" .. id .. "\tSucceeded\n", out)

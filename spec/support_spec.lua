@@ -126,7 +126,7 @@ end
 --- Runs curl with the given (already quoted) arguments; returns stdout and curl's exit code.
 local function curl(args)
    local p = assert(io.popen("curl -sS --max-time 10 " .. args .. " 2>/dev/null"))
-   local out = p:read("a")
+   local out = p:read("*a")
    local _, _, code = p:close()
    return out, code
 end
@@ -156,7 +156,7 @@ describe("test servers", function()
       for _, name in ipairs({ "TEST_CA", "TEST_CA_OTHER", "TEST_CLIENT_CERT", "TEST_CLIENT_KEY",
          "TEST_CLIENT_COMBINED" }) do
          local f = assert(io.open(helper.env(name)))
-         assert.matches("%-%-%-%-%-BEGIN", f:read("a"))
+         assert.matches("%-%-%-%-%-BEGIN", f:read("*a"))
          f:close()
       end
       assert.equal(helper.env("TEST_SERVER_URL") .. "/x", url("/x"))

@@ -543,7 +543,7 @@ do
          if not p then
             return nil
          end
-         local out = p:read("a")
+         local out = p:read("*a")
          p:close()
          if out and #out > 0 then
             return out

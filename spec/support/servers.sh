@@ -203,7 +203,7 @@ EOF
       local function alive()
         local f = io.open("/proc/" .. pid .. "/stat")
         if not f then return false end
-        local s = f:read("a") or ""
+        local s = f:read("*a") or ""
         f:close()
         return s:match("^%d+ %b() (%a)") ~= "Z"
       end
