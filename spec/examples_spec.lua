@@ -5,7 +5,7 @@ local function run(script, ...)
    local args = { ... }
    -- the subprocess loads the same native module as this process (build/asan in the ASan lane)
    local cmd = { "LUA_PATH='lua/?.lua;lua/?/init.lua;;'", "LUA_CPATH='" .. package.cpath .. "'",
-      "lua5.4", script }
+      helper.lua_exe(), script }
    for _, a in ipairs(args) do cmd[#cmd + 1] = "'" .. a:gsub("'", "'\\''") .. "'" end
    local p = assert(io.popen(table.concat(cmd, " ") .. " 2>&1; echo \"exit=$?\""))
    local out = p:read("*a")

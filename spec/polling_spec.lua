@@ -792,7 +792,7 @@ describe("continuation token resumed in another process", function()
       f:write(script)
       f:close()
       local p = assert(io.popen(("LUA_PATH='lua/?.lua;lua/?/init.lua;;' "
-         .. "LUA_CPATH='" .. package.cpath .. "' lua5.4 '%s' '%s' '%s' 2>&1"):format(path,
+         .. "LUA_CPATH='" .. package.cpath .. "' " .. helper.lua_exe() .. " '%s' '%s' '%s' 2>&1"):format(path,
          helper.url(""), token)))
       local out = p:read("*a")
       p:close()

@@ -325,7 +325,7 @@ describe("CurlTransport through a forward proxy (tinyproxy)", function()
          io.write(tostring(via(T.new())), " ", tostring(via(T.new{ use_env_settings = false })))
       ]]):format(package.cpath, base)
       local run = function(env)
-         local p = io.popen(env .. " lua5.4 -e '" .. script:gsub("'", "'\\''") .. "'")
+         local p = io.popen(env .. " " .. helper.lua_exe() .. " -e '" .. script:gsub("'", "'\\''") .. "'")
          local out = p:read("*a")
          p:close()
          return out

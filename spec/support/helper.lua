@@ -198,6 +198,13 @@ function M.reset_hwm()
    return (f:close() and ok) and true or false
 end
 
+--- The interpreter running the specs ("luajit", "lua5.4", ...), for spec subprocesses that must
+-- load the same build of the native module.
+function M.lua_exe()
+   if jit then return "luajit" end
+   return "lua" .. _VERSION:match("%d+%.%d+")
+end
+
 --- Wall-clock seconds with sub-second precision (luasocket's gettime).
 -- @treturn number
 function M.now()
