@@ -86,6 +86,7 @@ build = {
          libdirs = { "$(CURL_LIBDIR)" },
          libraries = { "curl", "ssl", "crypto", "z", "brotlidec", "zstd", "pthread" },
       },
+      ["azure.core._settings_ref"] = "lua/azure/core/_settings_ref.lua",
       ["azure.core.configuration"] = "lua/azure/core/configuration.lua",
       ["azure.core.credentials"] = "lua/azure/core/credentials.lua",
       ["azure.core.crypto"] = "lua/azure/core/crypto.lua",

@@ -58,20 +58,7 @@ end
 -- Settings ---------------------------------------------------------------------------------------
 
 -- azure.core.settings is read lazily: it may load after this module, or not exist at all.
-local settings_obj
-local function settings()
-   if settings_obj == nil then
-      local ok, mod = pcall(require, "azure.core.settings")
-      if ok then
-         settings_obj = type(mod) == "table" and mod.settings or false
-      elseif tostring(mod):find("module 'azure.core.settings' not found", 1, true) then
-         settings_obj = false -- not installed: do not search for it again
-      else
-         return nil -- failed while loading (it may be loading us): try again next time
-      end
-   end
-   return settings_obj or nil
-end
+local settings = require("azure.core._settings_ref")
 
 -- The root's level when nobody set one: the `log_level` setting.
 local function settings_level()

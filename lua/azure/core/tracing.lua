@@ -67,20 +67,7 @@ function M.get_implementation(name)
    return impl
 end
 
-local settings_obj
-local function settings()
-   if settings_obj == nil then
-      local ok, mod = pcall(require, "azure.core.settings")
-      if ok then
-         settings_obj = type(mod) == "table" and mod.settings or false
-      elseif tostring(mod):find("module 'azure.core.settings' not found", 1, true) then
-         settings_obj = false -- not installed: do not search for it again
-      else
-         return nil -- failed while loading (it may be loading us): try again next time
-      end
-   end
-   return settings_obj or nil
-end
+local settings = require("azure.core._settings_ref")
 
 local policies = setmetatable({}, { __mode = "k" })
 local hint = false -- what the native policies were told: an implementation may be configured
