@@ -3,7 +3,7 @@
 #   sh spec/support/deps.sh demo   # build + run the quick-start demo
 #   sh spec/support/deps.sh test   # everything `make test` uses
 set -u
-BUILD_PKGS="gcc make libc6-dev pkg-config lua5.4 liblua5.4-dev libcurl4-openssl-dev libssl-dev \
+BUILD_PKGS="gcc make libc6-dev pkg-config ca-certificates lua5.4 liblua5.4-dev libcurl4-openssl-dev libssl-dev \
 zlib1g-dev libbrotli-dev libzstd-dev lua-cjson lua-expat lua-socket"
 TEST_PKGS="$BUILD_PKGS lua5.1 liblua5.1-0-dev luajit libluajit-5.1-dev lua-busted luarocks \
 nginx-light tinyproxy-bin openssl brotli zstd lua-zlib procps curl"
