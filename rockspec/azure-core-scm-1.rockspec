@@ -54,6 +54,8 @@ build = {
             "src/core/azc_common.c",
             "src/core/azc_crypto.c",
             "src/core/azc_curl.c",
+            "src/core/azc_curl_easy.c",
+            "src/core/azc_curl_error.c",
             "src/core/azc_decode.c",
             "src/core/azc_driver.c",
             "src/core/azc_headers.c",
