@@ -105,7 +105,7 @@ install: all
 	  $(DESTDIR)$(LUA_LIBDIR_INSTALL)/azure/core $(DESTDIR)$(LUA_SHARE_INSTALL)
 	install -m 644 $(BUILD)/libazcore.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libazcore.so $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 src/core/*.h $(DESTDIR)$(PREFIX)/include/azure-core/
+	install -m 644 $(filter-out %_internal.h,$(wildcard src/core/*.h)) $(DESTDIR)$(PREFIX)/include/azure-core/
 	install -m 755 $(NATIVE) $(DESTDIR)$(LUA_LIBDIR_INSTALL)/azure/core/
 	cd lua && find azure -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(LUA_SHARE_INSTALL)/{} \;
 
