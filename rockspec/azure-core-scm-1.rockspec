@@ -59,6 +59,7 @@ build = {
             "src/core/azc_decode.c",
             "src/core/azc_driver.c",
             "src/core/azc_headers.c",
+            "src/core/azc_http_message.c",
             "src/core/azc_json.c",
             "src/core/azc_multipart.c",
             "src/core/azc_options.c",

@@ -5,21 +5,18 @@
  * is read line by line through a stack of "false end of input" matchers, one per open multipart
  * (its boundary line), so an outer boundary ends every inner part. Positions stand in for the
  * feed parser's line queue: "unreading" a line is resetting the position to its start. The
- * embedded responses follow http.client: LF-terminated lines, its line and header limits, and
- * int()'s number syntax, since those decide which inputs azure-core accepts.
+ * responses embedded in parts are parsed in azc_http_message.c.
  *
  * Work is linear in the input per nesting level: every line is split once per read (a line is
  * read at most twice) and compared with at most AZC_MULTIPART_MAX_DEPTH boundaries; recursion
  * is bounded by the same depth.
  */
-#include "azc_multipart.h"
+#include "azc_multipart_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define HTTP_MAXLINE 65536
-#define HTTP_MAXHEADERS 100
 
 struct azc_multipart {
   azc_headers *headers;
@@ -38,7 +35,7 @@ static int email_ws(unsigned char c) {
 }
 
 /* The same for text decoded as ISO-8859-1 (http.client's status line): adds NEL and NBSP. */
-static int latin1_ws(unsigned char c) { return email_ws(c) || c == 0x85 || c == 0xa0; }
+int azc__mp_latin1_ws(unsigned char c) { return email_ws(c) || c == 0x85 || c == 0xa0; }
 
 /* int()'s own whitespace: ASCII space and \t..\r; for str input also NEL and NBSP. */
 static int int_ws(unsigned char c, int str_input) {
@@ -80,7 +77,7 @@ static size_t eol_len(const char *p, size_t n) {
 }
 
 /* Printable excerpt of bytes for error messages (at most 60 bytes, others as \xHH). */
-static const char *excerpt(const char *p, size_t n, char *out, size_t cap) {
+const char *azc__mp_excerpt(const char *p, size_t n, char *out, size_t cap) {
   size_t i, o = 0;
   for (i = 0; i < n && i < 60 && o + 5 < cap; i++) {
     unsigned char c = (unsigned char)p[i];
@@ -108,7 +105,7 @@ static const char *excerpt(const char *p, size_t n, char *out, size_t cap) {
  * 2^62 saturate there (every caller treats them as "too large for the input").
  * @return 1 with *out, 0 when not a number.
  */
-static int py_int(const char *p, size_t n, int base, int str_input, int *out_neg, uint64_t *out) {
+int azc__mp_py_int(const char *p, size_t n, int base, int str_input, int *out_neg, uint64_t *out) {
   size_t i = 0;
   uint64_t v = 0;
   int neg = 0, digits = 0, last_us = 0;
@@ -275,14 +272,6 @@ static void content_type_of(const char *v, size_t n, const char *dflt, char *out
 
 /* ---- header blocks (email rules) ---------------------------------------------------------- */
 
-/* The feed parser's input: [p, p + n) read from pos, with the stack of boundary matchers. */
-typedef struct mime_in {
-  const char *p;
-  size_t n, pos;
-  const char *sep[AZC_MULTIPART_MAX_DEPTH];
-  size_t seplen[AZC_MULTIPART_MAX_DEPTH];
-  size_t nsep;
-} mime_in;
 
 /* The feed parser's boundary regex: sep ("--" boundary), optional "--", [ \t]*, then the line
  * terminator or the end. @p out_close (may be NULL) receives whether "--" followed. */
@@ -341,19 +330,8 @@ static int header_like(const char *l, size_t n) {
   return 0;
 }
 
-/* Where parsed headers go: @p first keeps a name's first value (Message.get), @p last its last
- * (CaseInsensitiveDict built from the items); either may be NULL. The first values of up to two
- * names the parser itself needs are captured as they are (a NUL byte included). */
-typedef struct header_sink {
-  azc_headers *first, *last;
-  azc_headers *claimed; /* names whose first value could not be stored in @p first */
-  const char *cap_name[2];
-  azc_buf cap[2];
-  int have[2];
-  azc_buf value; /* scratch */
-} header_sink;
 
-static void sink_free(header_sink *hs) {
+void azc__mp_sink_free(header_sink *hs) {
   azc_headers_unref(hs->claimed);
   azc_buf_free(&hs->cap[0]);
   azc_buf_free(&hs->cap[1]);
@@ -422,7 +400,7 @@ static azc_code emit_header(header_sink *hs, const char *p, size_t hstart, size_
  * body starts. A "From " line last in the section is given back to the body: when a blank line
  * was consumed after it, [*out_pre_s, *out_pre_e) is that line, to be put before the body.
  */
-static azc_code read_headers(mime_in *in, header_sink *hs, size_t *out_pre_s, size_t *out_pre_e) {
+azc_code azc__mp_read_headers(mime_in *in, header_sink *hs, size_t *out_pre_s, size_t *out_pre_e) {
   size_t start = in->pos, hend = in->pos, nlines = 0, s, e, lineno;
   size_t cur_s = 0, cur_e = 0; /* the header being collected (first line .. last continuation) */
   int have = 0, blank = 0;
@@ -732,16 +710,16 @@ static azc_code parse_part(mime_in *in, azc_multipart *m, const char *dflt, int 
   hs.first = m->headers;
   hs.cap_name[0] = "Content-Type";
   hs.cap_name[1] = "Content-Transfer-Encoding";
-  rc = read_headers(in, &hs, &pre_s, &pre_e);
+  rc = azc__mp_read_headers(in, &hs, &pre_s, &pre_e);
   if (rc != AZC_OK) {
-    sink_free(&hs);
+    azc__mp_sink_free(&hs);
     return azc_error_set(err, rc, "out of memory");
   }
   content_type_of(hs.have[0] ? hs.cap[0].data : NULL, hs.cap[0].len, dflt, m->ctype,
                   sizeof m->ctype);
   rc = parse_content(in, m, depth, hs.cap[0].data, hs.cap[0].len, hs.have[1] ? &hs.cap[1] : NULL,
                      pre_s, pre_e, 0, err);
-  sink_free(&hs);
+  azc__mp_sink_free(&hs);
   return rc;
 }
 
@@ -767,7 +745,7 @@ static azc_code parse_with_header_text(const char *ct, size_t ct_len, const char
   in.n = text.len;
   hs.first = root->headers;
   hs.cap_name[0] = "Content-Type";
-  rc = read_headers(&in, &hs, &pre_s, &pre_e);
+  rc = azc__mp_read_headers(&in, &hs, &pre_s, &pre_e);
   if (rc != AZC_OK) {
     rc = azc_error_set(err, rc, "out of memory");
   } else {
@@ -779,7 +757,7 @@ static azc_code parse_with_header_text(const char *ct, size_t ct_len, const char
     else
       rc = parse_content(&in, root, 1, hs.cap[0].data, hs.cap[0].len, NULL, pre_s, pre_e, 1, err);
   }
-  sink_free(&hs);
+  azc__mp_sink_free(&hs);
   azc_buf_free(&text);
   return rc;
 }
@@ -853,210 +831,4 @@ const char *azc_multipart_body(const azc_multipart *m, size_t *out_len) {
   if (out_len)
     *out_len = m && m->body.data ? m->body.len : 0;
   return m && m->body.data ? m->body.data : "";
-}
-
-/* ---- embedded HTTP responses (http.client rules) ------------------------------------------ */
-
-/* readline(_MAXLINE + 1) on the part body: up to and including LF. 0 when longer than allowed. */
-static int http_line(const char *p, size_t n, size_t *pos, size_t *s, size_t *e) {
-  size_t lim = n - *pos > HTTP_MAXLINE + 1 ? *pos + HTTP_MAXLINE + 1 : n;
-  const char *nl = memchr(p + *pos, '\n', lim - *pos);
-  *s = *pos;
-  *e = nl ? (size_t)(nl - p) + 1 : lim;
-  *pos = *e;
-  return *e - *s <= HTTP_MAXLINE;
-}
-
-static int http_blank(const char *p, size_t s, size_t e) {
-  return e == s || (e - s == 1 && p[s] == '\n') || (e - s == 2 && p[s] == '\r' && p[s + 1] == '\n');
-}
-
-/* _read_headers: lines up to a blank one (or the end), at most 100 counting that one. */
-static azc_code http_header_lines(const char *p, size_t n, size_t *pos, azc_error *err) {
-  size_t count = 0, s, e;
-  for (;;) {
-    if (!http_line(p, n, pos, &s, &e))
-      return azc_error_set(err, AZC_ERR_DECODE, "embedded response: header line too long");
-    if (++count > HTTP_MAXHEADERS)
-      return azc_error_set(err, AZC_ERR_DECODE, "embedded response: got more than %d headers",
-                           HTTP_MAXHEADERS);
-    if (http_blank(p, s, e))
-      return AZC_OK;
-  }
-}
-
-/* _read_status: "version status [reason]" split on whitespace; reason stripped. The version
- * token is [*out_vs, *out_ve): begin() checks it only for the final (non-100) response. */
-static azc_code http_status(const char *p, size_t s, size_t e, int *out_status, size_t *out_vs,
-                            size_t *out_ve, size_t *out_rs, size_t *out_re, azc_error *err) {
-  size_t vs, ve, ss, se, i = s;
-  uint64_t v;
-  int neg;
-  char ex[256];
-  while (i < e && latin1_ws((unsigned char)p[i]))
-    i++;
-  vs = i;
-  while (i < e && !latin1_ws((unsigned char)p[i]))
-    i++;
-  ve = i;
-  while (i < e && latin1_ws((unsigned char)p[i]))
-    i++;
-  ss = i;
-  while (i < e && !latin1_ws((unsigned char)p[i]))
-    i++;
-  se = i;
-  while (i < e && latin1_ws((unsigned char)p[i]))
-    i++;
-  *out_rs = i;
-  while (e > i && latin1_ws((unsigned char)p[e - 1]))
-    e--;
-  *out_re = e;
-  *out_vs = vs;
-  *out_ve = ve;
-  if (ss == se || ve - vs < 5 || memcmp(p + vs, "HTTP/", 5) != 0 ||
-      !py_int(p + ss, se - ss, 10, 1, &neg, &v) || neg || v < 100 || v > 999)
-    return azc_error_set(err, AZC_ERR_DECODE, "embedded response: bad status line '%s'",
-                         excerpt(p + s, e - s, ex, sizeof ex));
-  *out_status = (int)v;
-  return AZC_OK;
-}
-
-static azc_code incomplete(azc_error *err, size_t got, const char *what) {
-  return azc_error_set(err, AZC_ERR_DECODE,
-                       "embedded response: incomplete body (%zu bytes read, %s)", got, what);
-}
-
-/* _read_chunked: size lines (hex, ';' extensions cut), each chunk followed by two bytes that are
- * skipped unchecked, a zero size ends it, then trailer lines up to a blank one. */
-static azc_code http_chunked(const char *p, size_t n, size_t pos, azc_buf *out, azc_error *err) {
-  int first = 1;
-  for (;;) {
-    size_t s, e, cut;
-    uint64_t size;
-    int neg;
-    const char *semi;
-    if (!first) {
-      if (n - pos < 2)
-        return incomplete(err, out->len, "chunk end missing");
-      pos += 2;
-    }
-    first = 0;
-    if (!http_line(p, n, &pos, &s, &e))
-      return azc_error_set(err, AZC_ERR_DECODE, "embedded response: chunk size line too long");
-    semi = memchr(p + s, ';', e - s);
-    cut = semi ? (size_t)(semi - p) : e;
-    if (!py_int(p + s, cut - s, 16, 0, &neg, &size) || neg)
-      return incomplete(err, out->len, "bad chunk size");
-    if (size == 0)
-      break;
-    if (size > n - pos)
-      return incomplete(err, out->len, "chunk shorter than its size");
-    if (azc_buf_append(out, p + pos, (size_t)size) != AZC_OK)
-      return azc_error_set(err, AZC_ERR_NOMEM, "out of memory");
-    pos += (size_t)size;
-  }
-  for (;;) {
-    size_t s, e;
-    if (!http_line(p, n, &pos, &s, &e))
-      return azc_error_set(err, AZC_ERR_DECODE, "embedded response: trailer line too long");
-    if (http_blank(p, s, e))
-      return AZC_OK;
-  }
-}
-
-azc_code azc_multipart_parse_http_response(const char *data, size_t len, azc_request *request,
-                                           azc_response **out_resp, azc_error *out_err) {
-  size_t pos = 0, s, e, rs, re, vs, ve, hstart, pre_s, pre_e;
-  int status = 0, chunked = 0, is_head;
-  char ex[256];
-  header_sink hs;
-  mime_in in;
-  azc_response *r = NULL;
-  azc_buf body = {0};
-  azc_code rc;
-  *out_resp = NULL;
-  if (!data) {
-    data = "";
-    len = 0;
-  }
-  /* interim "100 Continue" responses are skipped */
-  for (;;) {
-    if (!http_line(data, len, &pos, &s, &e))
-      return azc_error_set(out_err, AZC_ERR_DECODE, "embedded response: status line too long");
-    if (s == e)
-      return azc_error_set(out_err, AZC_ERR_DECODE, "embedded response: no status line");
-    rc = http_status(data, s, e, &status, &vs, &ve, &rs, &re, out_err);
-    if (rc != AZC_OK)
-      return rc;
-    if (status != 100)
-      break;
-    if ((rc = http_header_lines(data, len, &pos, out_err)) != AZC_OK)
-      return rc;
-  }
-  if (!((ve - vs == 8 &&
-         (memcmp(data + vs, "HTTP/1.0", 8) == 0 || memcmp(data + vs, "HTTP/0.9", 8) == 0)) ||
-        (ve - vs >= 7 && memcmp(data + vs, "HTTP/1.", 7) == 0)))
-    return azc_error_set(out_err, AZC_ERR_DECODE, "embedded response: unknown protocol '%s'",
-                         excerpt(data + vs, ve - vs, ex, sizeof ex));
-  hstart = pos;
-  if ((rc = http_header_lines(data, len, &pos, out_err)) != AZC_OK)
-    return rc;
-  memset(&hs, 0, sizeof hs);
-  r = azc_response_new(status, NULL, request);
-  if (!r || azc_response_set_reason(r, data + rs, re - rs) != AZC_OK)
-    goto nomem;
-  /* the header block is parsed as an email header section (http.client.parse_headers) */
-  memset(&in, 0, sizeof in);
-  in.p = data;
-  in.n = pos;
-  in.pos = hstart;
-  hs.last = azc_response_headers(r);
-  hs.cap_name[0] = "Transfer-Encoding";
-  hs.cap_name[1] = "Content-Length";
-  rc = read_headers(&in, &hs, &pre_s, &pre_e);
-  if (rc != AZC_OK)
-    goto nomem;
-  chunked = hs.have[0] && azc__ieq(hs.cap[0].data, hs.cap[0].len, "chunked", 7);
-  is_head = request && strcmp(azc_request_method(request), "HEAD") == 0;
-  if (is_head) {
-    rc = AZC_OK;
-  } else if (chunked) {
-    rc = http_chunked(data, len, pos, &body, out_err);
-  } else {
-    uint64_t clen = 0;
-    int neg = 0, have_len = 0;
-    if (hs.have[1] && hs.cap[1].len && py_int(hs.cap[1].data, hs.cap[1].len, 10, 1, &neg, &clen) &&
-        !neg)
-      have_len = 1;
-    if (status == 204 || status == 304 || (status >= 100 && status < 200)) {
-      have_len = 1;
-      clen = 0;
-    }
-    if (!have_len) {
-      rc = azc_buf_append(&body, data + pos, len - pos);
-    } else if (clen > len - pos) {
-      rc = incomplete(out_err, len - pos, "shorter than its Content-Length");
-    } else {
-      rc = azc_buf_append(&body, data + pos, (size_t)clen);
-    }
-    if (rc == AZC_ERR_NOMEM)
-      goto nomem;
-  }
-  if (rc == AZC_OK)
-    rc = azc_response_set_content(r, body.data ? body.data : "", body.len);
-  if (rc == AZC_ERR_NOMEM)
-    goto nomem;
-  azc_buf_free(&body);
-  sink_free(&hs);
-  if (rc != AZC_OK) {
-    azc_response_unref(r);
-    return rc;
-  }
-  *out_resp = r;
-  return AZC_OK;
-nomem:
-  azc_buf_free(&body);
-  sink_free(&hs);
-  azc_response_unref(r);
-  return azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
 }
