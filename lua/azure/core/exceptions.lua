@@ -762,6 +762,11 @@ local ValueError = define("ValueError", nil, function(self, o)
    self.message = o.message ~= nil and py_str(o.message) or ""
    self.inner_exception = o.error
 end)
+M.ValueError = ValueError
+M.TypeError = define("TypeError", nil, function(self, o)
+   self.message = o.message ~= nil and py_str(o.message) or ""
+   self.inner_exception = o.error
+end)
 M.SerializationError = define("SerializationError", ValueError)
 M.DeserializationError = define("DeserializationError", ValueError)
 

@@ -35,33 +35,14 @@ for i = 0, 63 do
 end
 for i = 0, 4095 do enc2[i] = enc1[floor(i / 64)] .. enc1[i % 64] end
 
---- Standard base64 with padding.
+--- Standard base64 with padding (azure.core.crypto, in C).
 -- @tparam string s bytes
 -- @treturn string
-function M._b64encode(s)
-   local n = #s
-   local out, k = {}, 0
-   local full = n - n % 3
-   for i = 1, full, 3 do
-      local a, b, c = byte(s, i, i + 2)
-      local v = a * 65536 + b * 256 + c
-      k = k + 1
-      out[k] = enc2[floor(v / 4096)] .. enc2[v % 4096]
-   end
-   local rest = n - full
-   if rest == 1 then
-      local a = byte(s, n)
-      k = k + 1
-      out[k] = enc2[a * 16] .. "=="
-   elseif rest == 2 then
-      local a, b = byte(s, n - 1, n)
-      local v = a * 1024 + b * 4
-      k = k + 1
-      out[k] = enc2[floor(v / 64)] .. enc1[v % 64] .. "="
-   end
-   return concat(out)
-end
+M._b64encode = require("azure.core.crypto").base64_encode
 
+-- Decoding stays here: it follows Python's lenient b64decode (skipping characters outside the
+-- alphabet, its exact messages), which CloudEvent's data_base64 rules need; crypto's decoder is
+-- strict.
 --- Base64 decoding with Python's `base64.b64decode` (non-strict) rules: characters outside the
 -- alphabet are skipped, a complete pad sequence ends the input, and a dangling quad is an error
 -- (`Incorrect padding`, or `Invalid base64-encoded string: number of data characters (N) cannot

@@ -22,13 +22,16 @@ local error_mt = {
    end,
 }
 
---- Build a plain error object `{type = kind, message = msg}`; `tostring(err)` is the message.
--- Stand-in until these failures are built by `azure.core.exceptions`; used by `serialization`
--- and `messaging` too, so the switch happens here only.
--- @tparam string kind e.g. "ValueError"
+--- The error object for a failure of kind `kind` ("ValueError", "TypeError",
+-- "SerializationError", "DeserializationError": azure.core.exceptions classes that, as in
+-- Python, are not AzureError); `tostring(err)` is the message. Used by `serialization` and
+-- `messaging` too.
+-- @tparam string kind
 -- @tparam string msg
 -- @treturn table
 function M._error(kind, msg)
+   local cls = require("azure.core.exceptions")[kind]
+   if cls then return cls.new{ message = msg } end
    return setmetatable({ type = kind, message = msg }, error_mt)
 end
 local new_error = M._error
