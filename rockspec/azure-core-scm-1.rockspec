@@ -83,6 +83,7 @@ build = {
             "src/core/azc_retry_after.c",
             "src/core/azc_run.c",
             "src/core/azc_url.c",
+            "src/core/azc_url_format.c",
          },
          defines = { "_POSIX_C_SOURCE=200809L" },
          incdirs = { "src/core", "src/bind", "$(CURL_INCDIR)" },
