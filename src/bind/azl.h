@@ -85,6 +85,13 @@ int azl_host_context_shown(azl_host *h);
 /* Record the Lua error value at @p idx as the run's error object (kept by the PipelineRun, so
  * it surfaces as is) and describe it in @p out_err (code from its kind, never AZC_OK). */
 void azl_host_error(azl_host *h, azc_run *run, int idx, azc_error *out_err);
+/* Calling a native policy's Lua helper (registered in the registry at @p helper_key by the Lua
+ * module @p module): begin pushes the helper and the run's userdata (promoting a fast-path run)
+ * and returns the stack top to restore, or -1 with @p out_err filled; the caller pushes its
+ * @p nargs arguments; call runs it: nil back is success, anything else is the error object. */
+int azl_host_helper_begin(azl_host *h, azc_run *run, const char *helper_key, const char *module,
+                          int nargs, azc_error *out_err);
+azc_code azl_host_helper_call(azl_host *h, azc_run *run, int top, int nargs, azc_error *out_err);
 
 /* Push `nil, err` where err is the azure.core.exceptions object for @p err; returns 2. */
 int azl_push_error(lua_State *L, const azc_error *err);

@@ -25,39 +25,23 @@ static azc_code decode_host(void *host, azc_run *run, azc_policy *self, int hook
                             const char *encoding, azc_error *out_err) {
   azl_host *h = host;
   lua_State *L;
-  int ri, top;
+  int top;
   (void)self;
   if (!h || !h->L)
     return AZC_OK;
   if (!required && !azl_host_context_shown(h))
     return AZC_OK; /* no Lua code can see the context: nothing to build */
   L = h->L;
-  ri = azl_host_run(h, run);
-  if (!ri)
-    return azc_error_set(out_err, AZC_ERR_ARG, "ContentDecodePolicy: no Lua pipeline run");
-  top = lua_gettop(L);
-  if (!lua_checkstack(L, 6))
-    return azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
-  lua_getfield(L, LUA_REGISTRYINDEX, HELPER_KEY);
-  if (!lua_isfunction(L, -1)) {
-    lua_settop(L, top);
-    return azc_error_set(out_err, AZC_ERR_ARG,
-                         "azure.core.pipeline.policies.content_decode is not loaded");
-  }
-  lua_pushvalue(L, ri);
+  top = azl_host_helper_begin(h, run, HELPER_KEY, "azure.core.pipeline.policies.content_decode",
+                              2, out_err);
+  if (top < 0)
+    return out_err->code;
   lua_pushstring(L, hook == AZC_HOOK_ON_REQUEST ? "request" : "response");
   if (encoding)
     lua_pushstring(L, encoding);
   else
     lua_pushnil(L);
-  /* the helper catches what it calls; a raise here is a bug or a memory error: still reported */
-  if (lua_pcall(L, 3, 1, 0) != LUA_OK || !lua_isnil(L, -1)) {
-    azl_host_error(h, run, -1, out_err);
-    lua_settop(L, top);
-    return out_err->code;
-  }
-  lua_settop(L, top);
-  return AZC_OK;
+  return azl_host_helper_call(h, run, top, 2, out_err);
 }
 
 /* ContentDecodePolicy_new(response_encoding | {response_encoding = ...} | nil) */

@@ -21,38 +21,22 @@ static azc_code hook_host(void *host, azc_run *run, azc_policy *self, int hook, 
                           int store, azc_error *out_err) {
   azl_host *h = host;
   lua_State *L;
-  int ri, top;
+  int top;
   (void)self;
   if (!h || !h->L)
     return AZC_OK;
   if (which == AZC_CUSTOM_HOOK_NONE && !h->run_idx)
     return AZC_OK; /* only a hook to remember in a context nobody shows (fast path) */
   L = h->L;
-  ri = azl_host_run(h, run);
-  if (!ri)
-    return azc_error_set(out_err, AZC_ERR_ARG, "CustomHookPolicy: no Lua pipeline run");
-  top = lua_gettop(L);
-  if (!lua_checkstack(L, 8))
-    return azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
-  lua_getfield(L, LUA_REGISTRYINDEX, HELPER_KEY);
-  if (!lua_isfunction(L, -1)) {
-    lua_settop(L, top);
-    return azc_error_set(out_err, AZC_ERR_ARG,
-                         "azure.core.pipeline.policies.custom_hook is not loaded");
-  }
-  lua_pushvalue(L, ri);
+  top = azl_host_helper_begin(h, run, HELPER_KEY, "azure.core.pipeline.policies.custom_hook", 4,
+                              out_err);
+  if (top < 0)
+    return out_err->code;
   lua_pushinteger(L, (lua_Integer)azc_run_slot(run));
   lua_pushstring(L, hook == AZC_HOOK_ON_REQUEST ? "request" : "response");
   lua_pushinteger(L, which);
   lua_pushboolean(L, store);
-  /* the helper catches the hook's errors; a raise here is a bug or a memory error */
-  if (lua_pcall(L, 5, 1, 0) != LUA_OK || !lua_isnil(L, -1)) {
-    azl_host_error(h, run, -1, out_err);
-    lua_settop(L, top);
-    return out_err->code;
-  }
-  lua_settop(L, top);
-  return AZC_OK;
+  return azl_host_helper_call(h, run, top, 4, out_err);
 }
 
 /* A hook value: nil/false (none), or something callable. */

@@ -728,3 +728,40 @@ void azl_run_open(lua_State *L) {
   lua_pushcfunction(L, l_set_helpers);
   lua_setfield(L, -2, "set_pipeline_helpers");
 }
+
+/* ---- calling a policy's Lua helper ------------------------------------------------------- */
+
+int azl_host_helper_begin(azl_host *h, azc_run *run, const char *helper_key, const char *module,
+                          int nargs, azc_error *out_err) {
+  lua_State *L = h->L;
+  int ri = azl_host_run(h, run), top;
+  if (!ri) {
+    azc_error_set(out_err, AZC_ERR_ARG, "%s: no Lua pipeline run", module);
+    return -1;
+  }
+  top = lua_gettop(L);
+  if (!lua_checkstack(L, nargs + 3)) {
+    azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
+    return -1;
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, helper_key);
+  if (!lua_isfunction(L, -1)) {
+    lua_settop(L, top);
+    azc_error_set(out_err, AZC_ERR_ARG, "%s is not loaded", module);
+    return -1;
+  }
+  lua_pushvalue(L, ri);
+  return top;
+}
+
+azc_code azl_host_helper_call(azl_host *h, azc_run *run, int top, int nargs, azc_error *out_err) {
+  lua_State *L = h->L;
+  /* the helpers catch what they call; a raise here is a bug or a memory error: still reported */
+  if (lua_pcall(L, nargs + 1, 1, 0) != LUA_OK || !lua_isnil(L, -1)) {
+    azl_host_error(h, run, -1, out_err);
+    lua_settop(L, top);
+    return out_err->code;
+  }
+  lua_settop(L, top);
+  return AZC_OK;
+}
