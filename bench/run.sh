@@ -14,6 +14,7 @@ SHARED=${BENCH_SHARED:-$ROOT/../shared/bench}
 N=${N:-20000}
 RUNS=${RUNS:-5}
 WORK=${BENCH_WORK:-$(mktemp -d /tmp/azure-core-bench.XXXXXX)}
+chmod 755 "$WORK" # nginx workers (nobody when started as root) must read www/
 [ -f "$SHARED/nginx.conf" ] && [ -f "$SHARED/curl_raw.c" ] ||
   { echo "needs $SHARED/nginx.conf and curl_raw.c (set BENCH_SHARED)" >&2; exit 1; }
 sh spec/support/deps.sh test || exit 1

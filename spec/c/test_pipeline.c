@@ -124,6 +124,50 @@ static void test_errors_come_back_classified(void) {
   azc_pipeline_unref(pl);
 }
 
+/* Runs take their block from the pipeline's one-block cache: a run after a retried one starts
+ * with fresh policy state, and runs alive at the same time get blocks of their own. */
+static void test_runs_start_clean(void) {
+  azc_curl_config cfg;
+  azc_curl *t;
+  azc_pipeline *pl = standard_pipeline();
+  azc_response *res = NULL;
+  azc_error err;
+  char path[128];
+  azc_request *req1;
+  azc_request *req2 = azc_request_new("GET", url("/json"));
+  azc_run *r1, *r2;
+  azc_curl_config_init(&cfg);
+  t = azc_curl_new(&cfg, &err);
+  snprintf(path, sizeof path, "/sequence/ctestclean%ld?statuses=503,503,200", (long)azc_now());
+  req1 = azc_request_new("GET", url(path));
+  r1 = azc_run_new(pl, req1, NULL);
+  CHECK_INT(azc_drive(r1, t, NULL, NULL, &res, &err), AZC_OK);
+  CHECK_INT(azc_run_history_count(r1), 2); /* the two 503 attempts */
+  azc_response_unref(res);
+  azc_run_free(r1);
+  azc_request_unref(req1);
+  /* the whole retry budget (3) again: only met when the retry counters start from zero */
+  snprintf(path, sizeof path, "/sequence/ctestclean2%ld?statuses=503,503,503,200",
+           (long)azc_now());
+  req1 = azc_request_new("GET", url(path));
+  r1 = azc_run_new(pl, req1, NULL); /* the block the first run had */
+  r2 = azc_run_new(pl, req2, NULL); /* a block of its own */
+  CHECK(r1 != r2);
+  CHECK_INT(azc_drive(r1, t, NULL, NULL, &res, &err), AZC_OK);
+  CHECK_INT(azc_response_status(res), 200);
+  CHECK_INT(azc_run_history_count(r1), 3);
+  azc_response_unref(res);
+  CHECK_INT(azc_drive(r2, t, NULL, NULL, &res, &err), AZC_OK);
+  CHECK_INT(azc_run_history_count(r2), 0);
+  azc_response_unref(res);
+  azc_run_free(r2);
+  azc_run_free(r1);
+  azc_request_unref(req1);
+  azc_request_unref(req2);
+  azc_curl_unref(t);
+  azc_pipeline_unref(pl);
+}
+
 int main(void) {
   base_url = getenv("TEST_SERVER_URL");
   if (!base_url) {
@@ -134,5 +178,6 @@ int main(void) {
   CTEST_RUN(test_standard_chain);
   CTEST_RUN(test_retry_and_redirect);
   CTEST_RUN(test_errors_come_back_classified);
+  CTEST_RUN(test_runs_start_clean);
   CTEST_END();
 }

@@ -23,6 +23,49 @@ static void test_content(void) {
   azc_response_unref(r);
 }
 
+/* A complete body handed over by buffer swap: the response owns the bytes, the buffer is left
+ * empty and reusable. */
+static void test_adopt_body(void) {
+  azc_response *r = azc_response_new(200, "OK", NULL);
+  azc_buf b = {0};
+  azc_read_state st;
+  size_t n;
+  CHECK_INT(azc_buf_append(&b, "hello", 5), AZC_OK);
+  azc_response_adopt_body(r, &b);
+  CHECK_INT(b.len, 0);
+  CHECK_INT(azc_buf_append(&b, "other", 5), AZC_OK); /* the caller's buffer stays usable */
+  CHECK_INT(azc_response_read(r, &st, NULL), AZC_OK);
+  CHECK_STR(azc_response_content(r, &n), "hello");
+  CHECK_INT(n, 5);
+  azc_buf_free(&b);
+  azc_response_unref(r);
+}
+
+/* The one-block cache: a block comes back zeroed, big enough, and is kept only once. */
+static void test_block_cache(void) {
+  azc__block_cache c = {0};
+  size_t got = 0;
+  unsigned char *a = azc__cache_take(&c, 100, &got), *b;
+  size_t i, zero = 1;
+  CHECK(a != NULL);
+  CHECK(got >= 100);
+  memset(a, 0xAB, got);
+  azc__cache_give(&c, a, got);
+  b = azc__cache_take(&c, 64, &got); /* smaller fits in the kept block */
+  CHECK(b != NULL);
+  CHECK(got >= 64);
+  for (i = 0; i < got; i++)
+    zero &= b[i] == 0;
+  CHECK(zero);
+  a = azc__cache_take(&c, 100, &got); /* cache empty now: a fresh block */
+  CHECK(a != NULL && a != b);
+  azc__cache_give(&c, a, got);
+  azc__cache_give(&c, b, 64); /* one slot: this one is freed */
+  azc__cache_clear(&c);
+  azc__cache_clear(&c);
+  CHECK(c.block == NULL);
+}
+
 static void test_fed_stream(void) {
   azc_response *r = azc_response_new(200, NULL, NULL);
   azc_buf out = {0};
@@ -109,6 +152,8 @@ static void test_closed_stream(void) {
 
 int main(void) {
   CTEST_RUN(test_content);
+  CTEST_RUN(test_adopt_body);
+  CTEST_RUN(test_block_cache);
   CTEST_RUN(test_fed_stream);
   CTEST_RUN(test_gzip_decoded_and_raw);
   CTEST_RUN(test_corrupt_gzip);

@@ -156,3 +156,45 @@ char *azc__strndup(const char *s, size_t len) {
   p[len] = '\0';
   return p;
 }
+
+#if defined(__SANITIZE_ADDRESS__) && !defined(AZC_NO_BLOCK_CACHE)
+#define AZC_NO_BLOCK_CACHE 1
+#endif
+
+void *azc__cache_take(azc__block_cache *c, size_t size, size_t *out_size) {
+  void *p;
+#ifndef AZC_NO_BLOCK_CACHE
+  if (c->block && c->size >= size) {
+    p = c->block;
+    *out_size = c->size;
+    c->block = NULL;
+    memset(p, 0, *out_size);
+    return p;
+  }
+#else
+  (void)c;
+#endif
+  p = calloc(1, size ? size : 1);
+  *out_size = size;
+  return p;
+}
+
+void azc__cache_give(azc__block_cache *c, void *block, size_t size) {
+#ifndef AZC_NO_BLOCK_CACHE
+  if (block && !c->block) {
+    c->block = block;
+    c->size = size;
+    return;
+  }
+#else
+  (void)c;
+  (void)size;
+#endif
+  free(block);
+}
+
+void azc__cache_clear(azc__block_cache *c) {
+  free(c->block);
+  c->block = NULL;
+  c->size = 0;
+}

@@ -167,6 +167,7 @@ void azc_curl_unref(azc_curl *t) {
   t->closed = 1;
   release_handles(t); /* live == 0 here: every transfer holds a reference */
   free_cfg(&t->cfg);
+  azc__cache_clear(&t->xfer_cache);
   free(t);
 }
 
@@ -412,7 +413,7 @@ static void xfer_release(azc_xfer *x) {
   azc_buf_free(&x->body.b);
   azc_response_unref(x->resp);
   azc_request_unref(x->req);
-  free(x);
+  azc__cache_give(&t->xfer_cache, x, sizeof *x);
   t->live--;
   if (t->closed)
     release_handles(t);
@@ -426,6 +427,7 @@ azc_code azc_curl_start(azc_curl *t, azc_request *req, const azc_send_options *o
   azc_code rc;
   long rto;
   int was_plain = 0;
+  size_t got;
   if (!t || !req || !out_xfer)
     return azc_error_set(out_err, AZC_ERR_ARG, "azc_curl_start: NULL argument");
   *out_xfer = NULL;
@@ -435,7 +437,7 @@ azc_code azc_curl_start(azc_curl *t, azc_request *req, const azc_send_options *o
     azc_send_options_init(&defaults);
     opts = &defaults;
   }
-  x = calloc(1, sizeof *x);
+  x = azc__cache_take(&t->xfer_cache, sizeof *x, &got);
   if (!x)
     return azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
   x->refs = 1;
@@ -476,12 +478,16 @@ azc_xfer_state azc_xfer_run(azc_xfer *x, azc_error *out_err) {
       x->source_set = 1;
       if (x->done && !x->failed) {
         /* complete already (small bodies): hand over the bytes, no source needed */
-        if (azc_response_set_body(x->resp, x->body.b.data + x->body.off, azc__fifo_avail(&x->body)) !=
-            AZC_OK) {
-          azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
-          return AZC_XFER_FAILED;
+        if (x->body.off == 0) {
+          azc_response_adopt_body(x->resp, &x->body.b); /* moved, not copied */
+        } else {
+          if (azc_response_set_body(x->resp, x->body.b.data + x->body.off,
+                                    azc__fifo_avail(&x->body)) != AZC_OK) {
+            azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
+            return AZC_XFER_FAILED;
+          }
+          azc__fifo_consume(&x->body, azc__fifo_avail(&x->body));
         }
-        azc__fifo_consume(&x->body, azc__fifo_avail(&x->body));
       } else {
         azc_body_source src;
         src.pull = src_pull;

@@ -175,7 +175,9 @@ static azc_code build_headers(azc_xfer *x, int posting) {
     lines++;
     bytes += nl + 2 + vl + 1;
   }
-  if (!azc_headers_get(h, "Expect", 6, NULL))
+  /* libcurl only adds "Expect: 100-continue" to uploads; for a request without a body the
+   * suppressing entry would just lengthen every header lookup libcurl makes */
+  if (x->kind != AZC_BODY_NONE && !azc_headers_get(h, "Expect", 6, NULL))
     extra[nextra++] = "Expect:";
   if (!azc_headers_get(h, "Accept", 6, NULL))
     extra[nextra++] = "Accept:";

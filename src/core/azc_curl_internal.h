@@ -34,6 +34,7 @@ struct azc_curl {
   /* proxy settings read from the environment once, when the transport is created (a running
    * Lua program cannot change its environment; requests rereads it on every call) */
   char *env_http_proxy, *env_https_proxy, *env_no_proxy;
+  azc__block_cache xfer_cache; /* the last finished transfer's block, for the next one */
 };
 
 struct azc_xfer {

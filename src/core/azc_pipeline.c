@@ -13,6 +13,7 @@ struct azc_pipeline {
   azc_policy **slots;
   azc_host_hook_fn host_hook;
   int has_host_send;
+  azc__block_cache run_cache; /* the last finished run's block, for the next run */
 };
 
 azc_policy *azc_policy_new(const azc_policy_vtable *vt, void *impl) {
@@ -86,6 +87,7 @@ void azc_pipeline_unref(azc_pipeline *p) {
   for (i = 0; i < p->n; i++)
     azc_policy_unref(p->slots[i]);
   free(p->slots);
+  azc__cache_clear(&p->run_cache);
   free(p);
 }
 
@@ -99,6 +101,8 @@ int azc_pipeline_has_host_send(const azc_pipeline *p) { return p->has_host_send;
 /* Internal: the run machine reads the hook through this accessor. */
 azc_host_hook_fn azc__pipeline_host_hook(const azc_pipeline *p);
 azc_host_hook_fn azc__pipeline_host_hook(const azc_pipeline *p) { return p->host_hook; }
+azc__block_cache *azc__pipeline_run_cache(azc_pipeline *p);
+azc__block_cache *azc__pipeline_run_cache(azc_pipeline *p) { return &p->run_cache; }
 
 double azc_now(void) {
   struct timespec ts;

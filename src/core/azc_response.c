@@ -102,7 +102,9 @@ azc_code azc_response_set_reason(azc_response *r, const char *reason, size_t len
 static int is_ws(char c) { return c == ' ' || c == '\t'; }
 
 azc_code azc_response_add_header_line(azc_response *r, const char *line, size_t len) {
-  if (azc_buf_reserve(&r->raw_head, len + 1) != AZC_OK)
+  /* one allocation for a typical head instead of growing from 64 bytes */
+  if (azc_buf_reserve(&r->raw_head, r->raw_head.cap ? len + 1 : (len < 1024 ? 1024 : len + 1)) !=
+      AZC_OK)
     return AZC_ERR_NOMEM;
   azc_buf_append(&r->raw_head, line, len);
   azc_buf_append(&r->raw_head, "\n", 1);
@@ -256,6 +258,16 @@ azc_code azc_response_set_body(azc_response *r, const char *data, size_t len) {
     return AZC_ERR_NOMEM;
   r->input_eof = 1;
   return AZC_OK;
+}
+
+void azc_response_adopt_body(azc_response *r, azc_buf *ref_buf) {
+  azc_buf t = r->raw;
+  r->raw = *ref_buf;
+  t.len = 0;
+  if (t.data)
+    t.data[0] = '\0';
+  *ref_buf = t;
+  r->input_eof = 1;
 }
 
 azc_code azc_response_set_content(azc_response *r, const char *data, size_t len) {

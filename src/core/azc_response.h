@@ -91,6 +91,9 @@ azc_code azc_response_set_url(azc_response *r, const char *url);
 
 /** @brief Give a complete body (raw, still encoded as Content-Encoding says). */
 azc_code azc_response_set_body(azc_response *r, const char *data, size_t len);
+/** @brief Like azc_response_set_body, but takes the bytes of @p ref_buf over without copying
+ * (the buffers are swapped; @p ref_buf is left empty). */
+void azc_response_adopt_body(azc_response *r, azc_buf *ref_buf);
 /**
  * @brief Give the body already decoded (a response built from Lua values with `content`): the
  * response counts as read, azc_response_content returns these bytes.

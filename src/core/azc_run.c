@@ -17,6 +17,7 @@
 #include "azc_pipeline.h"
 
 azc_host_hook_fn azc__pipeline_host_hook(const azc_pipeline *p);
+azc__block_cache *azc__pipeline_run_cache(azc_pipeline *p);
 
 typedef struct run_ctx {
   int refs;
@@ -73,6 +74,7 @@ struct azc_run {
   size_t *state_off;    /* offset of slot (base + i) in state */
   int ended;
   void *host; /* the host of the azc_run_step call in progress, NULL between steps */
+  size_t block_size; /* the run, its state offsets and its states are one block */
 };
 
 static void ctx_unref(run_ctx *c) {
@@ -87,41 +89,40 @@ static void ctx_unref(run_ctx *c) {
   free(c);
 }
 
+#define ALIGN16(n) (((n) + 15) & ~(size_t)15)
+
+/* One block per run: the run, then its state offsets, then the packed per-slot states (every
+ * state 16-byte aligned). Blocks come from and go back to the pipeline's one-block cache. */
 static azc_run *run_alloc(azc_pipeline *pl, size_t base, azc_request *req) {
-  azc_run *r = calloc(1, sizeof *r);
-  size_t i, total = 0, count;
+  size_t i, total = 0, count, n = azc_pipeline_count(pl), head, offs, got;
+  azc_run *r;
+  count = n > base ? n - base : 0;
+  for (i = base; i < n; i++) {
+    azc_policy *p = azc_pipeline_policy(pl, i);
+    total += ALIGN16(p->vt ? p->vt->state_size : 0);
+  }
+  head = ALIGN16(sizeof *r);
+  offs = ALIGN16(count * sizeof(size_t));
+  r = azc__cache_take(azc__pipeline_run_cache(pl), head + offs + total, &got);
   if (!r)
     return NULL;
+  r->block_size = got;
+  r->state_off = (size_t *)(void *)((unsigned char *)r + head);
+  r->state = (unsigned char *)r + head + offs;
   r->pl = azc_pipeline_ref(pl);
   r->base = base;
-  r->n = azc_pipeline_count(pl);
+  r->n = n;
   r->req = azc_request_ref(req);
   r->ph = PH_START;
   r->transport_connect_s = 300;
-  count = r->n > base ? r->n - base : 0;
-  r->walk_end = r->n;
-  for (i = base; i < r->n; i++) {
+  r->walk_end = n;
+  total = 0;
+  for (i = base; i < n; i++) {
     azc_policy *p = azc_pipeline_policy(pl, i);
-    if (!p->vt && p->host_kind == AZC_HOST_SEND) {
+    if (!p->vt && p->host_kind == AZC_HOST_SEND && r->walk_end == n)
       r->walk_end = i + 1; /* the slots below belong to that policy's sub-runs */
-      break;
-    }
-  }
-  r->state_off = calloc(count ? count : 1, sizeof *r->state_off);
-  if (!r->state_off) {
-    azc_run_free(r);
-    return NULL;
-  }
-  for (i = 0; i < count; i++) {
-    azc_policy *p = azc_pipeline_policy(pl, base + i);
-    size_t sz = p->vt ? p->vt->state_size : 0;
-    r->state_off[i] = total;
-    total += (sz + 15) & ~(size_t)15; /* keep every state 16-byte aligned */
-  }
-  r->state = calloc(total ? total : 1, 1);
-  if (!r->state) {
-    azc_run_free(r);
-    return NULL;
+    r->state_off[i - base] = total;
+    total += ALIGN16(p->vt ? p->vt->state_size : 0);
   }
   return r;
 }
@@ -194,21 +195,20 @@ static void token_clear_delivery(token_slot *t) {
 }
 
 void azc_run_free(azc_run *r) {
+  azc_pipeline *pl;
   if (!r)
     return;
   token_clear_request(&r->tk);
   token_clear_delivery(&r->tk);
-  if (r->state && r->state_off)
-    end_policies(r);
+  end_policies(r);
   if (r->optp == &r->opts)
     azc_options_clear(&r->opts);
   ctx_unref(r->ctx);
   azc_request_unref(r->req);
   azc_response_unref(r->resp);
-  azc_pipeline_unref(r->pl);
-  free(r->state);
-  free(r->state_off);
-  free(r);
+  pl = r->pl;
+  azc__cache_give(azc__pipeline_run_cache(pl), r, r->block_size);
+  azc_pipeline_unref(pl); /* after: the pipeline frees its cache when it goes */
 }
 
 static void go_up_error(azc_run *r, long from, const azc_error *err) {
