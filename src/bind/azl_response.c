@@ -23,6 +23,17 @@ void azl_response_push(lua_State *L, azc_response *r, int req_idx) {
   response_box *b;
   if (req_idx)
     req_idx = azl_absindex(L, req_idx);
+#if LUA_VERSION_NUM >= 504
+  /* user value 1: the lazily made table (headers, attrs, ...); 2: the request, so a response
+   * costs no table unless one is needed */
+  b = lua_newuserdatauv(L, sizeof *b, 2);
+  b->r = r;
+  azl_setmetatable(L, AZL_RESPONSE_MT);
+  if (req_idx) {
+    lua_pushvalue(L, req_idx);
+    lua_setiuservalue(L, -2, 2);
+  }
+#else
   b = azl_newuserdata(L, sizeof *b);
   b->r = r;
   azl_setmetatable(L, AZL_RESPONSE_MT);
@@ -31,6 +42,7 @@ void azl_response_push(lua_State *L, azc_response *r, int req_idx) {
     lua_pushvalue(L, req_idx);
     azl_uservalue_set(L, -2, "request");
   }
+#endif
 }
 
 /* native.response_new(status, reason, request_ud|nil) */
@@ -87,7 +99,11 @@ static int l_index(lua_State *L) {
       return 1;
     }
     if (strcmp(k, "request") == 0) {
+#if LUA_VERSION_NUM >= 504
+      lua_getiuservalue(L, 1, 2);
+#else
       azl_uservalue_field(L, 1, "request");
+#endif
       return 1;
     }
     break;
