@@ -127,7 +127,9 @@ const char *azc_policy_name(const azc_policy *p);
 typedef azc_code (*azc_host_hook_fn)(void *host, azc_run *run, azc_policy *p, int hook,
                                      azc_error *out_err);
 
-/** @brief New pipeline over @p n policies (NULL entries skipped; references taken). */
+/** @brief New pipeline over @p n policies (NULL entries skipped; references taken). A pipeline
+ * is used from one thread at a time (it keeps the last finished run's block for the next run);
+ * any number of runs may be in flight on it. */
 azc_pipeline *azc_pipeline_new(azc_policy *const *policies, size_t n);
 /** @brief Take a reference. */
 azc_pipeline *azc_pipeline_ref(azc_pipeline *p);

@@ -102,8 +102,9 @@ azc_code azc_response_set_reason(azc_response *r, const char *reason, size_t len
 static int is_ws(char c) { return c == ' ' || c == '\t'; }
 
 azc_code azc_response_add_header_line(azc_response *r, const char *line, size_t len) {
-  /* one allocation for a typical head instead of growing from 64 bytes */
-  if (azc_buf_reserve(&r->raw_head, r->raw_head.cap ? len + 1 : (len < 1024 ? 1024 : len + 1)) !=
+  /* one allocation for a typical head instead of growing from 64 bytes; 512 stays in glibc's
+   * small bins (a request of 1 KiB or more makes malloc consolidate its fast bins) */
+  if (azc_buf_reserve(&r->raw_head, r->raw_head.cap ? len + 1 : (len < 511 ? 511 : len + 1)) !=
       AZC_OK)
     return AZC_ERR_NOMEM;
   azc_buf_append(&r->raw_head, line, len);
