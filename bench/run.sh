@@ -6,6 +6,10 @@
 # ratios to raw libcurl (req/s, and CPU per request from each client's own loop timing).
 #   sh bench/run.sh                 # N=20000 RUNS=5
 #   N=5000 RUNS=3 sh bench/run.sh   # quicker
+#   INSTR=1 sh bench/run.sh         # also instructions per request under callgrind
+# CPU time on a shared VM drifts by tens of percent between minutes; instruction counts do not,
+# so INSTR=1 adds them (each client's cost of 2500 requests minus that of 500, over 2000: start-up
+# cancels out). They leave out cache misses, which CPU time includes.
 # Scratch files go to $BENCH_WORK (default a temp dir); nginx is started here and stopped by pid.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -52,3 +56,27 @@ for r in $(seq "$RUNS"); do
   echo "round $r/$RUNS done" >&2
 done
 lua5.4 bench/report.lua "$RES" "$N"
+if [ -n "${INSTR:-}" ]; then
+  if ! command -v valgrind >/dev/null 2>&1; then
+    echo "INSTR=1 needs valgrind" >&2
+  else
+    instr() { # cmd... COUNT -> instructions of the whole process
+      valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+        sed -n 's/.*refs: *//p' | tr -d ,
+    }
+    per_request() { a=$(instr "$@" 500) && b=$(instr "$@" 2500) && echo $(((b - a) / 2000)); }
+    raw=$(per_request "$WORK/bin/curl_raw" seq "$URL")
+    hdr=$(per_request "$WORK/bin/curl_headers" "$URL")
+    export BENCH_DRIVER=native
+    nat=$(per_request lua5.4 bench/bench.lua "$URL")
+    export BENCH_DRIVER=lua
+    lua=$(per_request lua5.4 bench/bench.lua "$URL")
+    echo
+    echo "| client | instructions/req | x libcurl |"
+    echo "|---|---|---|"
+    for pair in "curl_raw $raw" "curl_headers $hdr" "native $nat" "lua $lua"; do
+      set -- $pair
+      awk -v n="$1" -v v="$2" -v b="$raw" 'BEGIN { printf "| %s | %d | %.2f |\n", n, v, v / b }'
+    done
+  fi
+fi
