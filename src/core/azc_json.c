@@ -219,8 +219,16 @@ static int word(const jp *p, size_t idx, const char *w, size_t wl) {
   return idx + wl <= p->n && memcmp(p->s + idx, w, wl) == 0;
 }
 
+/* The literal words CPython's scanner accepts (NaN and the infinities included). */
+static const struct {
+  const char *w;
+  size_t len;
+} literals[] = {{"null", 4}, {"true", 4}, {"false", 5}, {"NaN", 3}, {"Infinity", 8},
+                {"-Infinity", 9}};
+
 /* scan_once_unicode */
 static int scan_value(jp *p, size_t idx, size_t *next) {
+  size_t i;
   if (idx >= p->n)
     return fail(p, "Expecting value", idx);
   switch (p->s[idx]) {
@@ -230,45 +238,14 @@ static int scan_value(jp *p, size_t idx, size_t *next) {
     return scan_object(p, idx + 1, next);
   case '[':
     return scan_array(p, idx + 1, next);
-  case 'n':
-    if (word(p, idx, "null", 4)) {
-      *next = idx + 4;
-      return 0;
-    }
-    break;
-  case 't':
-    if (word(p, idx, "true", 4)) {
-      *next = idx + 4;
-      return 0;
-    }
-    break;
-  case 'f':
-    if (word(p, idx, "false", 5)) {
-      *next = idx + 5;
-      return 0;
-    }
-    break;
-  case 'N':
-    if (word(p, idx, "NaN", 3)) {
-      *next = idx + 3;
-      return 0;
-    }
-    break;
-  case 'I':
-    if (word(p, idx, "Infinity", 8)) {
-      *next = idx + 8;
-      return 0;
-    }
-    break;
-  case '-':
-    if (word(p, idx, "-Infinity", 9)) {
-      *next = idx + 9;
-      return 0;
-    }
-    break;
   default:
     break;
   }
+  for (i = 0; i < sizeof literals / sizeof literals[0]; i++)
+    if (p->s[idx] == literals[i].w[0] && word(p, idx, literals[i].w, literals[i].len)) {
+      *next = idx + literals[i].len;
+      return 0;
+    }
   return scan_number(p, idx, next);
 }
 
