@@ -169,9 +169,11 @@ int azl_opt_string(lua_State *L, int tbl, const char *field, const char **out) {
 
 /* List options for constructors: see azl.h. The list and a scratch userdata holding the
  * values stay on the stack (the strings point into the list). */
-long azl_opt_strings(lua_State *L, int tbl, const char *field, const char ***out) {
-  long n, i;
-  const char **v;
+/* Push list option @p field of the table at @p tbl and a scratch userdata of @p elem bytes per
+ * item; @return the length, or -1 (nothing pushed) when absent. Raises unless it is a table. */
+static long list_open(lua_State *L, int tbl, const char *field, const char *what, size_t elem,
+                      void **out_scratch) {
+  long n;
   if (lua_isnoneornil(L, tbl))
     return -1;
   lua_getfield(L, tbl, field);
@@ -180,9 +182,19 @@ long azl_opt_strings(lua_State *L, int tbl, const char *field, const char ***out
     return -1;
   }
   if (!lua_istable(L, -1))
-    luaL_error(L, "option '%s' must be a list of strings", field);
+    luaL_error(L, "option '%s' must be a list of %s", field, what);
   n = (long)azl_rawlen(L, -1);
-  v = lua_newuserdata(L, sizeof *v * (size_t)(n ? n : 1));
+  *out_scratch = lua_newuserdata(L, elem * (size_t)(n ? n : 1));
+  return n;
+}
+
+long azl_opt_strings(lua_State *L, int tbl, const char *field, const char ***out) {
+  long n, i;
+  void *scratch;
+  const char **v;
+  if ((n = list_open(L, tbl, field, "strings", sizeof *v, &scratch)) < 0)
+    return -1;
+  v = scratch;
   for (i = 0; i < n; i++) {
     size_t len;
     lua_rawgeti(L, -2, (int)i + 1);
@@ -199,18 +211,11 @@ long azl_opt_strings(lua_State *L, int tbl, const char *field, const char ***out
 
 long azl_opt_ints(lua_State *L, int tbl, const char *field, int **out) {
   long n, i;
+  void *scratch;
   int *v;
-  if (lua_isnoneornil(L, tbl))
+  if ((n = list_open(L, tbl, field, "integers", sizeof *v, &scratch)) < 0)
     return -1;
-  lua_getfield(L, tbl, field);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    return -1;
-  }
-  if (!lua_istable(L, -1))
-    luaL_error(L, "option '%s' must be a list of integers", field);
-  n = (long)azl_rawlen(L, -1);
-  v = lua_newuserdata(L, sizeof *v * (size_t)(n ? n : 1));
+  v = scratch;
   for (i = 0; i < n; i++) {
     double d;
     lua_rawgeti(L, -2, (int)i + 1);
