@@ -17,6 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Most maps hold a handful of headers (a request's user agent and request id): their entries
+ * live inside the map, so a small map is one allocation plus one per header. */
+enum { INLINE = 4 };
+
 typedef struct azc_hentry {
   char *name; /* NUL-terminated, case of the last set; NULL marks a tombstone. Owns the block */
   size_t name_len;
@@ -33,6 +37,7 @@ struct azc_headers {
   size_t live; /* entries that are not tombstones */
   size_t *index;
   size_t index_cap; /* power of two, >= 2 * cap (0 while nothing is allocated) */
+  azc_hentry inline_entries[INLINE]; /* `entries` until the map outgrows them */
 };
 
 static uint32_t name_hash(const char *s, size_t len) {
@@ -147,18 +152,21 @@ static azc_code reserve_one(azc_headers *h) {
   }
   if (h->used < h->cap)
     return AZC_OK;
-  ncap = h->cap ? h->cap * 2 : 8;
+  ncap = h->cap * 2;
   if (ncap > SIZE_MAX / 2 / sizeof *ni || ncap > SIZE_MAX / sizeof *ne)
     return AZC_ERR_NOMEM;
   nicap = ncap > SMALL ? ncap * 2 : 0; /* small maps need no index */
   ni = nicap ? malloc(nicap * sizeof *ni) : NULL;
   if (nicap && !ni)
     return AZC_ERR_NOMEM;
-  ne = realloc(h->entries, ncap * sizeof *ne);
+  ne = h->entries == h->inline_entries ? malloc(ncap * sizeof *ne)
+                                        : realloc(h->entries, ncap * sizeof *ne);
   if (!ne) {
     free(ni);
     return AZC_ERR_NOMEM;
   }
+  if (h->entries == h->inline_entries)
+    memcpy(ne, h->inline_entries, h->used * sizeof *ne);
   free(h->index);
   h->entries = ne;
   h->cap = ncap;
@@ -170,8 +178,11 @@ static azc_code reserve_one(azc_headers *h) {
 
 azc_headers *azc_headers_new(void) {
   azc_headers *h = calloc(1, sizeof *h);
-  if (h)
+  if (h) {
     h->refs = 1;
+    h->entries = h->inline_entries;
+    h->cap = INLINE;
+  }
   return h;
 }
 
@@ -191,7 +202,8 @@ void azc_headers_unref(azc_headers *h) {
   if (!h || --h->refs > 0)
     return;
   free_entries(h);
-  free(h->entries);
+  if (h->entries != h->inline_entries)
+    free(h->entries);
   free(h->index);
   free(h);
 }
