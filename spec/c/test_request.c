@@ -21,6 +21,32 @@ static void test_basics(void) {
   azc_request_unref(r);
 }
 
+/* The method and URL a request is made with live inside it; longer replacements get their own
+ * blocks, and a value may be set from a pointer into the current one. */
+static void test_inline_strings(void) {
+  static const char long_url[] = "https://an-account.blob.core.windows.net/a-container/a/much/"
+                                 "longer/path/than/the/first?comp=list&restype=container";
+  azc_request *r = azc_request_new("GET", "https://x/abc");
+  CHECK_INT(azc_request_set_url(r, azc_request_url(r) + 1, 12), AZC_OK); /* overlapping */
+  CHECK_STR(azc_request_url(r), "ttps://x/abc");
+  CHECK_INT(azc_request_set_url(r, long_url, strlen(long_url)), AZC_OK);
+  CHECK_STR(azc_request_url(r), long_url);
+  CHECK_INT(azc_request_set_url(r, azc_request_url(r), 8), AZC_OK); /* from the block, fits */
+  CHECK_STR(azc_request_url(r), "https://");
+  CHECK_INT(azc_request_set_method(r, "VERY-LONG-EXTENSION-METHOD"), AZC_OK);
+  CHECK_STR(azc_request_method(r), "VERY-LONG-EXTENSION-METHOD");
+  CHECK_INT(azc_request_set_method(r, azc_request_method(r) + 20), AZC_OK);
+  CHECK_STR(azc_request_method(r), "METHOD");
+  azc_request_unref(r);
+  r = azc_request_new("A-METHOD-LONGER-THAN-SIXTEEN", "");
+  CHECK(r != NULL);
+  CHECK_STR(azc_request_method(r), "A-METHOD-LONGER-THAN-SIXTEEN");
+  CHECK_STR(azc_request_url(r), "");
+  CHECK_INT(azc_request_set_url(r, "http://a/", 9), AZC_OK);
+  CHECK_STR(azc_request_url(r), "http://a/");
+  azc_request_unref(r);
+}
+
 static void test_json_and_text(void) {
   azc_request *r = azc_request_new("POST", "http://a/");
   size_t n;
@@ -163,6 +189,7 @@ static void test_feed(void) {
 
 int main(void) {
   CTEST_RUN(test_basics);
+  CTEST_RUN(test_inline_strings);
   CTEST_RUN(test_json_and_text);
   CTEST_RUN(test_form);
   CTEST_RUN(test_multipart);

@@ -35,7 +35,30 @@ struct azc_request {
   size_t bytes_pos; /* read position for azc_request_read_body */
   int64_t length;   /* announced length for streams, -1 unknown */
   body_stream *stream;
+  /* A request is one allocation: the method and the URL it was made with live here, and move
+   * to their own blocks only when replaced by longer ones. */
+  char method_inline[16];
+  size_t url_cap; /* bytes in url_inline */
+  char url_inline[];
 };
+
+/* Point *ref_field at a copy of s[0..len): in place when it fits, else a new block. s may point
+ * into the current value (memmove). */
+static azc_code store(char **ref_field, char *inline_buf, size_t inline_cap, const char *s,
+                      size_t len) {
+  char *p;
+  if (len < inline_cap) {
+    memmove(inline_buf, s, len);
+    inline_buf[len] = '\0';
+    p = inline_buf;
+  } else if (!(p = azc__strndup(s, len))) {
+    return AZC_ERR_NOMEM;
+  }
+  if (*ref_field != inline_buf && *ref_field != p)
+    free(*ref_field);
+  *ref_field = p;
+  return AZC_OK;
+}
 
 static void stream_unref(body_stream *s) {
   if (!s || --s->refs > 0)
@@ -49,16 +72,20 @@ static void stream_unref(body_stream *s) {
 
 azc_request *azc_request_new(const char *method, const char *url) {
   azc_request *r;
+  size_t ulen;
   if (!method || !url)
     return NULL;
-  r = calloc(1, sizeof *r);
+  ulen = strlen(url);
+  r = calloc(1, sizeof *r + ulen + 1);
   if (!r)
     return NULL;
   r->refs = 1;
-  r->method = azc__strndup(method, strlen(method));
-  r->url = azc__strndup(url, strlen(url));
+  r->url_cap = ulen + 1;
   r->headers = azc_headers_new();
-  if (!r->method || !r->url || !r->headers) {
+  if (!r->headers ||
+      store(&r->method, r->method_inline, sizeof r->method_inline, method, strlen(method)) !=
+          AZC_OK ||
+      store(&r->url, r->url_inline, r->url_cap, url, ulen) != AZC_OK) {
     azc_request_unref(r);
     return NULL;
   }
@@ -85,8 +112,10 @@ void azc_request_unref(azc_request *r) {
   if (!r || --r->refs > 0)
     return;
   azc_request_clear_body(r);
-  free(r->method);
-  free(r->url);
+  if (r->method != r->method_inline)
+    free(r->method);
+  if (r->url != r->url_inline)
+    free(r->url);
   azc_headers_unref(r->headers);
   free(r);
 }
@@ -121,23 +150,13 @@ azc_request *azc_request_copy(const azc_request *r) {
 const char *azc_request_method(const azc_request *r) { return r->method; }
 
 azc_code azc_request_set_method(azc_request *r, const char *method) {
-  char *m = azc__strndup(method, strlen(method));
-  if (!m)
-    return AZC_ERR_NOMEM;
-  free(r->method);
-  r->method = m;
-  return AZC_OK;
+  return store(&r->method, r->method_inline, sizeof r->method_inline, method, strlen(method));
 }
 
 const char *azc_request_url(const azc_request *r) { return r->url; }
 
 azc_code azc_request_set_url(azc_request *r, const char *url, size_t len) {
-  char *u = azc__strndup(url, len);
-  if (!u)
-    return AZC_ERR_NOMEM;
-  free(r->url);
-  r->url = u;
-  return AZC_OK;
+  return store(&r->url, r->url_inline, r->url_cap, url, len);
 }
 
 azc_headers *azc_request_headers(azc_request *r) { return r->headers; }
