@@ -1,4 +1,5 @@
 /* Unit tests for azc_response: complete, fed and decoded bodies, read-once rules. */
+#include <stdio.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -20,6 +21,41 @@ static void test_content(void) {
   azc_response_close(r);
   CHECK(azc_response_is_closed(r));
   CHECK_STR(azc_response_content(r, &n), "hello"); /* read content survives close */
+  azc_response_unref(r);
+}
+
+/* Reason and head live inside the response until they outgrow it; the header map is made
+ * only when the headers are read. */
+static void test_inline_reason_and_head(void) {
+  azc_response *r = azc_response_new(200, NULL, NULL);
+  char line[200];
+  size_t n, i;
+  CHECK_STR(azc_response_reason(r), "");
+  CHECK(azc_response_header(r, "Server", 6, &n) == NULL);
+  CHECK_INT(azc_response_set_reason(r, "A reason phrase well beyond thirty-two bytes", 44),
+            AZC_OK);
+  CHECK_STR(azc_response_reason(r), "A reason phrase well beyond thirty-two bytes");
+  CHECK_INT(azc_response_set_reason(r, azc_response_reason(r) + 2, 6), AZC_OK); /* from itself */
+  CHECK_STR(azc_response_reason(r), "reason");
+  CHECK_INT(azc_response_set_reason(r, azc_response_reason(r) + 1, 3), AZC_OK); /* overlapping */
+  CHECK_STR(azc_response_reason(r), "eas");
+  /* 12 lines of ~100 bytes: the head moves from the response to its own block on the way */
+  for (i = 0; i < 12; i++) {
+    int len = snprintf(line, sizeof line, "X-Header-%02u: %090u", (unsigned)i, (unsigned)i);
+    CHECK_INT(azc_response_add_header_line(r, line, (size_t)len), AZC_OK);
+  }
+  CHECK_INT(azc_response_add_header_line(r, "Content-Type: text/plain", 24), AZC_OK);
+  CHECK(memcmp(azc_response_header_peek(r, "content-type", 12, &n), "text/plain", 10) == 0);
+  CHECK_INT(n, 10);
+  CHECK_INT(azc_headers_count(azc_response_headers(r)), 13);
+  CHECK_STR(azc_response_header(r, "x-header-11", 11, &n),
+            "000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+            "000000011");
+  azc_response_unref(r);
+  /* no head lines at all: reading the headers gives an empty map */
+  r = azc_response_new(204, "No Content", NULL);
+  CHECK(azc_response_headers(r) != NULL);
+  CHECK_INT(azc_headers_count(azc_response_headers(r)), 0);
   azc_response_unref(r);
 }
 
@@ -152,6 +188,7 @@ static void test_closed_stream(void) {
 
 int main(void) {
   CTEST_RUN(test_content);
+  CTEST_RUN(test_inline_reason_and_head);
   CTEST_RUN(test_adopt_body);
   CTEST_RUN(test_block_cache);
   CTEST_RUN(test_fed_stream);

@@ -110,8 +110,11 @@ static int l_index(lua_State *L) {
   case 'h':
     if (strcmp(k, "headers") == 0) {
       if (azl_uservalue_field(L, 1, "headers") == LUA_TNIL) {
+        azc_headers *h = azc_response_headers(r);
         lua_pop(L, 1);
-        azl_headers_push(L, azc_response_headers(r));
+        if (!h)
+          return luaL_error(L, "out of memory");
+        azl_headers_push(L, h);
         lua_pushvalue(L, -1);
         azl_uservalue_set(L, 1, "headers");
       }

@@ -169,6 +169,8 @@ azc_code azc_multipart_parse_http_response(const char *data, size_t len, azc_req
   in.n = pos;
   in.pos = hstart;
   hs.last = azc_response_headers(r);
+  if (!hs.last)
+    goto nomem;
   hs.cap_name[0] = "Transfer-Encoding";
   hs.cap_name[1] = "Content-Length";
   rc = azc__mp_read_headers(&in, &hs, &pre_s, &pre_e);

@@ -11,12 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A response is one allocation in the common case: its reason phrase and a head of up to
+ * HEAD_INLINE bytes live inside it, and the header map is made only when somebody reads the
+ * headers in a way the raw lines cannot answer. */
+enum { REASON_INLINE = 32, HEAD_INLINE = 448 };
+
 struct azc_response {
   int refs;
   int status;
-  char *reason;
+  char *reason; /* reason_inline, or its own block when longer */
   char *url;
-  azc_headers *headers;
+  azc_headers *headers; /* NULL until the raw head is parsed or a header is set */
   azc_request *request;
 
   azc_body_source source; /* pull == NULL: no C source */
@@ -29,14 +34,18 @@ struct azc_response {
   int is_read;
   int closed;
 
-  azc_buf raw_head; /* header lines not yet parsed, each ended by '\n' */
-  int head_pending;  /* raw_head holds lines not yet in `headers` */
+  /* header lines not yet parsed, each ended by '\n': head_inline, or a block once longer */
+  char *head;
+  size_t head_len, head_cap;
+  int head_pending; /* head holds lines not yet in `headers` */
 
   azc_decoder *decoder;
   int decoder_done;
   azc_buf raw;
   azc_buf dec;
   azc_buf content;
+  char reason_inline[REASON_INLINE];
+  char head_inline[HEAD_INLINE];
 };
 
 azc_response *azc_response_new(int status, const char *reason, azc_request *request) {
@@ -45,9 +54,10 @@ azc_response *azc_response_new(int status, const char *reason, azc_request *requ
     return NULL;
   r->refs = 1;
   r->status = status;
-  r->reason = azc__strndup(reason ? reason : "", reason ? strlen(reason) : 0);
-  r->headers = azc_headers_new();
-  if (!r->reason || !r->headers) {
+  r->reason = r->reason_inline;
+  r->head = r->head_inline;
+  r->head_cap = sizeof r->head_inline;
+  if (reason && azc_response_set_reason(r, reason, strlen(reason)) != AZC_OK) {
     azc_response_unref(r);
     return NULL;
   }
@@ -71,6 +81,14 @@ static void release_source(azc_response *r) {
   }
 }
 
+static void drop_head(azc_response *r) {
+  if (r->head != r->head_inline)
+    free(r->head);
+  r->head = r->head_inline;
+  r->head_cap = sizeof r->head_inline;
+  r->head_len = 0;
+}
+
 void azc_response_unref(azc_response *r) {
   if (!r || --r->refs > 0)
     return;
@@ -79,10 +97,11 @@ void azc_response_unref(azc_response *r) {
   azc_buf_free(&r->raw);
   azc_buf_free(&r->dec);
   azc_buf_free(&r->content);
-  azc_buf_free(&r->raw_head);
+  drop_head(r);
   azc_headers_unref(r->headers);
   azc_request_unref(r->request);
-  free(r->reason);
+  if (r->reason != r->reason_inline)
+    free(r->reason);
   free(r->url);
   free(r);
 }
@@ -91,10 +110,15 @@ int azc_response_status(const azc_response *r) { return r->status; }
 const char *azc_response_reason(const azc_response *r) { return r->reason; }
 
 azc_code azc_response_set_reason(azc_response *r, const char *reason, size_t len) {
-  char *p = azc__strndup(reason, len);
-  if (!p)
+  char *p = r->reason_inline;
+  if (len >= sizeof r->reason_inline && !(p = azc__strndup(reason, len)))
     return AZC_ERR_NOMEM;
-  free(r->reason);
+  if (p == r->reason_inline) {
+    memmove(p, reason, len);
+    p[len] = '\0';
+  }
+  if (r->reason != r->reason_inline && r->reason != p)
+    free(r->reason);
   r->reason = p;
   return AZC_OK;
 }
@@ -102,13 +126,24 @@ azc_code azc_response_set_reason(azc_response *r, const char *reason, size_t len
 static int is_ws(char c) { return c == ' ' || c == '\t'; }
 
 azc_code azc_response_add_header_line(azc_response *r, const char *line, size_t len) {
-  /* one allocation for a typical head instead of growing from 64 bytes; 512 stays in glibc's
-   * small bins (a request of 1 KiB or more makes malloc consolidate its fast bins) */
-  if (azc_buf_reserve(&r->raw_head, r->raw_head.cap ? len + 1 : (len < 511 ? 511 : len + 1)) !=
-      AZC_OK)
-    return AZC_ERR_NOMEM;
-  azc_buf_append(&r->raw_head, line, len);
-  azc_buf_append(&r->raw_head, "\n", 1);
+  if (len >= r->head_cap - r->head_len) {
+    size_t cap = r->head_cap;
+    char *p;
+    if (len > SIZE_MAX / 4 - r->head_len)
+      return AZC_ERR_NOMEM;
+    while (cap - r->head_len <= len)
+      cap *= 2;
+    p = r->head == r->head_inline ? malloc(cap) : realloc(r->head, cap);
+    if (!p)
+      return AZC_ERR_NOMEM;
+    if (r->head == r->head_inline)
+      memcpy(p, r->head_inline, r->head_len);
+    r->head = p;
+    r->head_cap = cap;
+  }
+  memcpy(r->head + r->head_len, line, len);
+  r->head[r->head_len + len] = '\n';
+  r->head_len += len + 1;
   r->head_pending = 1;
   return AZC_OK;
 }
@@ -116,9 +151,11 @@ azc_code azc_response_add_header_line(azc_response *r, const char *line, size_t 
 /* Parse the pending raw lines into the header map. Continuation lines extend the previous
  * header (joined with a space); repeated names fold into "a, b" (azc_headers_add). */
 static void parse_head(azc_response *r) {
-  const char *p = r->raw_head.data, *end = p + r->raw_head.len;
+  const char *p = r->head, *end = p + r->head_len;
   const char *last = NULL; /* name of the previous header line */
   size_t last_len = 0;
+  if (!r->headers && !(r->headers = azc_headers_new()))
+    return; /* out of memory: the lines stay pending */
   r->head_pending = 0;
   while (p < end) {
     const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -157,12 +194,14 @@ static void parse_head(azc_response *r) {
     }
     p = eol + 1;
   }
-  azc_buf_free(&r->raw_head);
+  drop_head(r);
 }
 
 azc_headers *azc_response_headers(azc_response *r) {
   if (r->head_pending)
     parse_head(r);
+  if (!r->headers)
+    r->headers = azc_headers_new();
   return r->headers;
 }
 
@@ -171,7 +210,7 @@ const char *azc_response_header(azc_response *r, const char *name, size_t name_l
   if (r->head_pending) {
     /* parse only when a line starts with this name: most lookups (Content-Encoding on the
      * read path) find nothing */
-    const char *p = r->raw_head.data, *end = p + r->raw_head.len;
+    const char *p = r->head, *end = p + r->head_len;
     int present = 0;
     while (p < end && !present) {
       const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -195,8 +234,8 @@ const char *azc_response_header_peek(azc_response *r, const char *name, size_t n
   int simple = 1;
   if (!r->head_pending)
     return azc_headers_get(r->headers, name, name_len, out_len);
-  p = r->raw_head.data;
-  end = p + r->raw_head.len;
+  p = r->head;
+  end = p + r->head_len;
   /* one plain line for this name: its value is what parsing would store, so it is read in
    * place; anything else (a repeat, a continuation line, an odd byte) takes the parsing path */
   while (p < end && simple) {
