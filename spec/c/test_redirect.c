@@ -428,6 +428,10 @@ static void test_domain_flag(void) {
   static const reply cross[] = {{302, "https://b.com/x"}, {302, "/back"}, {200, NULL}};
   static const reply port[] = {{302, "https://a.com:8443/x"}, {200, NULL}};
   static const reply none[] = {{302, "https://b.com/x"}};
+  static const reply same_long[] = {
+      {302, "/rel"},
+      {302, "https://A-Very-Long-Host-Name-For-The-Original-Domain-And-Then-Some.Example.com:8443/abs"},
+      {200, NULL}};
   azc_options opts;
   outcome o;
   run1(NULL, "GET", "https://a.com/start", NULL, same, N(same), &o);
@@ -453,6 +457,18 @@ static void test_domain_flag(void) {
   /* a relative original URL has no domain: never marked */
   run1(NULL, "GET", "/start", NULL, cross, N(cross), &o);
   CHECK_INT(o.flag, 0);
+  done(&o);
+  /* a domain longer than the state's inline room is compared just the same */
+  run1(NULL, "GET",
+       "https://a-very-long-host-name-for-the-original-domain-and-then-some.example.COM:8443/start", NULL,
+       same_long, N(same_long), &o);
+  CHECK_INT(o.sends, 3);
+  CHECK_INT(o.flag, 0);
+  done(&o);
+  run1(NULL, "GET",
+       "https://a-very-long-host-name-for-the-original-domain-and-then-some.example.com:8443/start", NULL,
+       cross, N(cross), &o);
+  CHECK_INT(o.flag, 1);
   done(&o);
 }
 

@@ -61,15 +61,19 @@ static void split(const char *s, const char **scheme, size_t *scheme_len, const 
   }
 }
 
+static void to_lower(char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (s[i] >= 'A' && s[i] <= 'Z')
+      s[i] = (char)(s[i] - 'A' + 'a');
+}
+
 static azc_code append_lower(azc_buf *b, const char *s, size_t n) {
-  size_t start = b->len, i;
+  size_t start = b->len;
   azc_code rc = azc_buf_append(b, s, n);
-  if (rc != AZC_OK)
-    return rc;
-  for (i = start; i < b->len; i++)
-    if (b->data[i] >= 'A' && b->data[i] <= 'Z')
-      b->data[i] = (char)(b->data[i] - 'A' + 'a');
-  return AZC_OK;
+  if (rc == AZC_OK)
+    to_lower(b->data + start, n);
+  return rc;
 }
 
 azc_code azc_redirect_domain(const char *url, azc_buf *ref_out) {
@@ -153,26 +157,32 @@ static azc_code redirect_run_start(azc_policy *self, azc_run *run, void *state,
   return AZC_OK;
 }
 
+static void drop_domain(azc_redirect_state *st) {
+  if (st->original_domain != st->domain_inline)
+    free(st->original_domain);
+  st->original_domain = NULL;
+}
+
 /* A new send into this policy (the first, or a resend from a policy above): the budget
  * restarts and the original domain is taken from the URL about to be sent. */
 static azc_code redirect_on_request(azc_policy *self, azc_run *run, void *state,
                                     azc_error *out_err) {
   azc_redirect_state *st = state;
-  azc_buf dom = {0};
+  const char *sch, *net, *url = azc_request_url(azc_run_request(run));
+  size_t sl, nl;
   (void)self;
   st->remaining = st->max;
   st->followed = 0;
-  free(st->original_domain);
-  st->original_domain = NULL;
+  drop_domain(st);
   if (!st->allow)
     return AZC_OK;
-  if (azc_redirect_domain(azc_request_url(azc_run_request(run)), &dom) != AZC_OK) {
-    azc_buf_free(&dom);
+  split(url ? url : "", &sch, &sl, &net, &nl);
+  st->original_domain = st->domain_inline;
+  if (nl >= sizeof st->domain_inline && !(st->original_domain = malloc(nl + 1)))
     return azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
-  }
-  st->original_domain = dom.data ? dom.data : azc__strndup("", 0);
-  if (!st->original_domain)
-    return azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
+  memcpy(st->original_domain, net, nl);
+  to_lower(st->original_domain, nl);
+  st->original_domain[nl] = '\0';
   return AZC_OK;
 }
 
@@ -245,8 +255,7 @@ static void redirect_run_end(azc_policy *self, azc_run *run, void *state) {
   azc_redirect_state *st = state;
   (void)self;
   (void)run;
-  free(st->original_domain);
-  st->original_domain = NULL;
+  drop_domain(st);
 }
 
 static void free_impl(redirect_impl *im) {

@@ -79,8 +79,9 @@ typedef struct azc_redirect_state {
   double max;            /**< redirect_max for this run */
   double remaining;      /**< redirects left in the current send (below 0: exhausted) */
   unsigned followed;     /**< hops followed in the current send */
-  char *original_domain; /**< lower-cased netloc before the first send (owned), NULL when
-                              redirects are off */
+  char *original_domain; /**< lower-cased netloc before the first send: domain_inline, or an
+                              owned block when longer; NULL when redirects are off */
+  char domain_inline[64]; /**< holds a typical original domain without an allocation */
 } azc_redirect_state;
 
 #ifdef __cplusplus
