@@ -62,7 +62,6 @@ int main(int argc, char **argv) {
     l = curl_slist_append(l, id);
     l = curl_slist_append(l, "User-Agent: azsdk-lua-core/0.1.0 Lua/5.4 (Linux-x86_64)");
     l = curl_slist_append(l, "Accept-Encoding: gzip, deflate, br, zstd");
-    l = curl_slist_append(l, "Accept:");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, l);
     if (curl_easy_perform(e) != CURLE_OK ||
         (curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code), code != 200))

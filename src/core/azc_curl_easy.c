@@ -159,14 +159,15 @@ static int has_header(azc_headers *h, const char *name) {
   return azc_headers_get(h, name, strlen(name), NULL) != NULL;
 }
 
-/* Request headers, minus curl defaults azure-core would not send. The curl_slist nodes and their
- * strings are laid out in one allocation (curl only reads the list), instead of two allocations
- * per line with curl_slist_append. */
+/* Request headers, minus curl defaults azure-core would not send (curl's default Accept, any
+ * type, stays: requests sends the same). The curl_slist nodes and their strings are laid out in
+ * one allocation (curl only reads the list), instead of two allocations per line with
+ * curl_slist_append. */
 static azc_code build_headers(azc_xfer *x, int posting) {
   azc_headers *h = azc_request_headers(x->req);
   size_t it = 0, nl, vl, lines = 0, bytes = 0, i;
   const char *name, *value;
-  const char *extra[4];
+  const char *extra[3];
   size_t nextra = 0;
   struct curl_slist *nodes;
   char *text;
@@ -179,8 +180,6 @@ static azc_code build_headers(azc_xfer *x, int posting) {
    * suppressing entry would just lengthen every header lookup libcurl makes */
   if (x->kind != AZC_BODY_NONE && !azc_headers_get(h, "Expect", 6, NULL))
     extra[nextra++] = "Expect:";
-  if (!azc_headers_get(h, "Accept", 6, NULL))
-    extra[nextra++] = "Accept:";
   if (posting && !azc_headers_get(h, "Content-Type", 12, NULL))
     extra[nextra++] = "Content-Type:";
   if (!azc_headers_get(h, "Accept-Encoding", 15, NULL)) {
