@@ -115,7 +115,9 @@ azc_policy *azl_policy_check(lua_State *L, int idx, const azc_policy_vtable *vt)
   return p;
 }
 
-int azl_opt_number(lua_State *L, int tbl, const char *field, double *out) {
+/* Push option @p field of the table at @p tbl; @return 1 when it is there (one value pushed), 0
+ * when absent (nothing pushed). Raises unless it has type @p want. */
+static int opt_open(lua_State *L, int tbl, const char *field, int want) {
   int t;
   if (tbl == 0 || lua_isnoneornil(L, tbl))
     return 0;
@@ -125,25 +127,23 @@ int azl_opt_number(lua_State *L, int tbl, const char *field, double *out) {
     lua_pop(L, 1);
     return 0;
   }
-  if (t != LUA_TNUMBER)
-    luaL_error(L, "option '%s' must be a number, got %s", field, lua_typename(L, t));
+  if (t != want)
+    luaL_error(L, "option '%s' must be a %s, got %s", field, lua_typename(L, want),
+               lua_typename(L, t));
+  return 1;
+}
+
+int azl_opt_number(lua_State *L, int tbl, const char *field, double *out) {
+  if (!opt_open(L, tbl, field, LUA_TNUMBER))
+    return 0;
   *out = (double)lua_tonumber(L, -1);
   lua_pop(L, 1);
   return 1;
 }
 
 int azl_opt_bool(lua_State *L, int tbl, const char *field, int *out) {
-  int t;
-  if (tbl == 0 || lua_isnoneornil(L, tbl))
+  if (!opt_open(L, tbl, field, LUA_TBOOLEAN))
     return 0;
-  lua_getfield(L, tbl, field);
-  t = lua_type(L, -1);
-  if (t == LUA_TNIL) {
-    lua_pop(L, 1);
-    return 0;
-  }
-  if (t != LUA_TBOOLEAN)
-    luaL_error(L, "option '%s' must be a boolean, got %s", field, lua_typename(L, t));
   *out = lua_toboolean(L, -1);
   lua_pop(L, 1);
   return 1;
@@ -151,26 +151,17 @@ int azl_opt_bool(lua_State *L, int tbl, const char *field, int *out) {
 
 /* The string stays valid while the options table is reachable (it holds the value). */
 int azl_opt_string(lua_State *L, int tbl, const char *field, const char **out) {
-  int t;
-  if (tbl == 0 || lua_isnoneornil(L, tbl))
+  if (!opt_open(L, tbl, field, LUA_TSTRING))
     return 0;
-  lua_getfield(L, tbl, field);
-  t = lua_type(L, -1);
-  if (t == LUA_TNIL) {
-    lua_pop(L, 1);
-    return 0;
-  }
-  if (t != LUA_TSTRING)
-    luaL_error(L, "option '%s' must be a string, got %s", field, lua_typename(L, t));
   *out = lua_tostring(L, -1);
   lua_pop(L, 1);
   return 1;
 }
 
-/* List options for constructors: see azl.h. The list and a scratch userdata holding the
- * values stay on the stack (the strings point into the list). */
-/* Push list option @p field of the table at @p tbl and a scratch userdata of @p elem bytes per
- * item; @return the length, or -1 (nothing pushed) when absent. Raises unless it is a table. */
+/* List options for constructors (see azl.h): push list option @p field of the table at @p tbl
+ * and a scratch userdata of @p elem bytes per item; both stay on the stack (the strings point
+ * into the list). @return the length, or -1 (nothing pushed) when absent. Raises unless it is a
+ * table. */
 static long list_open(lua_State *L, int tbl, const char *field, const char *what, size_t elem,
                       void **out_scratch) {
   long n;
