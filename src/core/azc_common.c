@@ -157,6 +157,26 @@ char *azc__strndup(const char *s, size_t len) {
   return p;
 }
 
+azc_code azc__set_inline_string(char **ref_field, char *inline_buf, size_t inline_cap,
+                                const char *s, size_t len) {
+  char *p = inline_buf;
+  if (len >= inline_cap && !(p = azc__strndup(s, len)))
+    return AZC_ERR_NOMEM;
+  if (p == inline_buf) {
+    memmove(p, s, len);
+    p[len] = '\0';
+  }
+  if (*ref_field != p)
+    azc__free_inline_string(*ref_field, inline_buf);
+  *ref_field = p;
+  return AZC_OK;
+}
+
+void azc__free_inline_string(char *field, char *inline_buf) {
+  if (field != inline_buf)
+    free(field);
+}
+
 #if defined(__SANITIZE_ADDRESS__) && !defined(AZC_NO_BLOCK_CACHE)
 #define AZC_NO_BLOCK_CACHE 1
 #endif

@@ -106,6 +106,16 @@ void azc_buf_free(azc_buf *ref_buf);
 int azc__ieq(const char *a, size_t alen, const char *b, size_t blen);
 /** @brief strdup of @p len bytes (NUL added); NULL on allocation failure. */
 char *azc__strndup(const char *s, size_t len);
+/**
+ * @brief Set the string field @p *ref_field to a copy of @p s[0..len): into @p inline_buf (of
+ * @p inline_cap bytes, inside the owning object) when it fits, else into a new block. @p s may
+ * point into the current value. The previous value's block, if it had one, is freed.
+ * @return AZC_OK, or AZC_ERR_NOMEM (the field unchanged).
+ */
+azc_code azc__set_inline_string(char **ref_field, char *inline_buf, size_t inline_cap,
+                                const char *s, size_t len);
+/** @brief Free a field set by azc__set_inline_string (its block, if it has one). */
+void azc__free_inline_string(char *field, char *inline_buf);
 
 /*
  * Internal: a one-block cache. An owner that allocates and frees a same-sized block on every

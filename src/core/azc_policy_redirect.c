@@ -158,8 +158,7 @@ static azc_code redirect_run_start(azc_policy *self, azc_run *run, void *state,
 }
 
 static void drop_domain(azc_redirect_state *st) {
-  if (st->original_domain != st->domain_inline)
-    free(st->original_domain);
+  azc__free_inline_string(st->original_domain, st->domain_inline);
   st->original_domain = NULL;
 }
 
@@ -177,12 +176,10 @@ static azc_code redirect_on_request(azc_policy *self, azc_run *run, void *state,
   if (!st->allow)
     return AZC_OK;
   split(url ? url : "", &sch, &sl, &net, &nl);
-  st->original_domain = st->domain_inline;
-  if (nl >= sizeof st->domain_inline && !(st->original_domain = malloc(nl + 1)))
+  if (azc__set_inline_string(&st->original_domain, st->domain_inline, sizeof st->domain_inline,
+                             net, nl) != AZC_OK)
     return azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
-  memcpy(st->original_domain, net, nl);
   to_lower(st->original_domain, nl);
-  st->original_domain[nl] = '\0';
   return AZC_OK;
 }
 

@@ -42,24 +42,6 @@ struct azc_request {
   char url_inline[];
 };
 
-/* Point *ref_field at a copy of s[0..len): in place when it fits, else a new block. s may point
- * into the current value (memmove). */
-static azc_code store(char **ref_field, char *inline_buf, size_t inline_cap, const char *s,
-                      size_t len) {
-  char *p;
-  if (len < inline_cap) {
-    memmove(inline_buf, s, len);
-    inline_buf[len] = '\0';
-    p = inline_buf;
-  } else if (!(p = azc__strndup(s, len))) {
-    return AZC_ERR_NOMEM;
-  }
-  if (*ref_field != inline_buf && *ref_field != p)
-    free(*ref_field);
-  *ref_field = p;
-  return AZC_OK;
-}
-
 static void stream_unref(body_stream *s) {
   if (!s || --s->refs > 0)
     return;
@@ -83,9 +65,9 @@ azc_request *azc_request_new(const char *method, const char *url) {
   r->url_cap = ulen + 1;
   r->headers = azc_headers_new();
   if (!r->headers ||
-      store(&r->method, r->method_inline, sizeof r->method_inline, method, strlen(method)) !=
+      azc__set_inline_string(&r->method, r->method_inline, sizeof r->method_inline, method, strlen(method)) !=
           AZC_OK ||
-      store(&r->url, r->url_inline, r->url_cap, url, ulen) != AZC_OK) {
+      azc__set_inline_string(&r->url, r->url_inline, r->url_cap, url, ulen) != AZC_OK) {
     azc_request_unref(r);
     return NULL;
   }
@@ -112,10 +94,8 @@ void azc_request_unref(azc_request *r) {
   if (!r || --r->refs > 0)
     return;
   azc_request_clear_body(r);
-  if (r->method != r->method_inline)
-    free(r->method);
-  if (r->url != r->url_inline)
-    free(r->url);
+  azc__free_inline_string(r->method, r->method_inline);
+  azc__free_inline_string(r->url, r->url_inline);
   azc_headers_unref(r->headers);
   free(r);
 }
@@ -150,13 +130,13 @@ azc_request *azc_request_copy(const azc_request *r) {
 const char *azc_request_method(const azc_request *r) { return r->method; }
 
 azc_code azc_request_set_method(azc_request *r, const char *method) {
-  return store(&r->method, r->method_inline, sizeof r->method_inline, method, strlen(method));
+  return azc__set_inline_string(&r->method, r->method_inline, sizeof r->method_inline, method, strlen(method));
 }
 
 const char *azc_request_url(const azc_request *r) { return r->url; }
 
 azc_code azc_request_set_url(azc_request *r, const char *url, size_t len) {
-  return store(&r->url, r->url_inline, r->url_cap, url, len);
+  return azc__set_inline_string(&r->url, r->url_inline, r->url_cap, url, len);
 }
 
 azc_headers *azc_request_headers(azc_request *r) { return r->headers; }

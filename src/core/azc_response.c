@@ -100,8 +100,7 @@ void azc_response_unref(azc_response *r) {
   drop_head(r);
   azc_headers_unref(r->headers);
   azc_request_unref(r->request);
-  if (r->reason != r->reason_inline)
-    free(r->reason);
+  azc__free_inline_string(r->reason, r->reason_inline);
   free(r->url);
   free(r);
 }
@@ -110,17 +109,8 @@ int azc_response_status(const azc_response *r) { return r->status; }
 const char *azc_response_reason(const azc_response *r) { return r->reason; }
 
 azc_code azc_response_set_reason(azc_response *r, const char *reason, size_t len) {
-  char *p = r->reason_inline;
-  if (len >= sizeof r->reason_inline && !(p = azc__strndup(reason, len)))
-    return AZC_ERR_NOMEM;
-  if (p == r->reason_inline) {
-    memmove(p, reason, len);
-    p[len] = '\0';
-  }
-  if (r->reason != r->reason_inline && r->reason != p)
-    free(r->reason);
-  r->reason = p;
-  return AZC_OK;
+  return azc__set_inline_string(&r->reason, r->reason_inline, sizeof r->reason_inline, reason,
+                                len);
 }
 
 static int is_ws(char c) { return c == ' ' || c == '\t'; }
