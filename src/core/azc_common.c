@@ -177,6 +177,15 @@ void azc__free_inline_string(char *field, char *inline_buf) {
     free(field);
 }
 
+void *azc__grow_inline(void *cur, void *inline_buf, size_t used, size_t size) {
+  void *p;
+  if (cur != inline_buf)
+    return realloc(cur, size);
+  if ((p = malloc(size)) != NULL && used)
+    memcpy(p, inline_buf, used);
+  return p;
+}
+
 #if defined(__SANITIZE_ADDRESS__) && !defined(AZC_NO_BLOCK_CACHE)
 #define AZC_NO_BLOCK_CACHE 1
 #endif

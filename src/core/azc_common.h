@@ -116,6 +116,12 @@ azc_code azc__set_inline_string(char **ref_field, char *inline_buf, size_t inlin
                                 const char *s, size_t len);
 /** @brief Free a field set by azc__set_inline_string (its block, if it has one). */
 void azc__free_inline_string(char *field, char *inline_buf);
+/**
+ * @brief Grow storage that starts inside its object: a new block of @p size bytes holding the
+ * first @p used bytes of @p cur (a copy when @p cur is @p inline_buf, else realloc).
+ * @return the block, or NULL (then @p cur is untouched).
+ */
+void *azc__grow_inline(void *cur, void *inline_buf, size_t used, size_t size);
 
 /*
  * Internal: a one-block cache. An owner that allocates and frees a same-sized block on every

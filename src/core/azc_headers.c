@@ -159,14 +159,11 @@ static azc_code reserve_one(azc_headers *h) {
   ni = nicap ? malloc(nicap * sizeof *ni) : NULL;
   if (nicap && !ni)
     return AZC_ERR_NOMEM;
-  ne = h->entries == h->inline_entries ? malloc(ncap * sizeof *ne)
-                                        : realloc(h->entries, ncap * sizeof *ne);
+  ne = azc__grow_inline(h->entries, h->inline_entries, h->used * sizeof *ne, ncap * sizeof *ne);
   if (!ne) {
     free(ni);
     return AZC_ERR_NOMEM;
   }
-  if (h->entries == h->inline_entries)
-    memcpy(ne, h->inline_entries, h->used * sizeof *ne);
   free(h->index);
   h->entries = ne;
   h->cap = ncap;

@@ -123,11 +123,8 @@ azc_code azc_response_add_header_line(azc_response *r, const char *line, size_t 
       return AZC_ERR_NOMEM;
     while (cap - r->head_len <= len)
       cap *= 2;
-    p = r->head == r->head_inline ? malloc(cap) : realloc(r->head, cap);
-    if (!p)
+    if (!(p = azc__grow_inline(r->head, r->head_inline, r->head_len, cap)))
       return AZC_ERR_NOMEM;
-    if (r->head == r->head_inline)
-      memcpy(p, r->head_inline, r->head_len);
     r->head = p;
     r->head_cap = cap;
   }
