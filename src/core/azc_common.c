@@ -177,6 +177,13 @@ void azc__free_inline_string(char *field, char *inline_buf) {
     free(field);
 }
 
+void *azc__zalloc(size_t size) {
+  void *p = malloc(size ? size : 1);
+  if (p)
+    memset(p, 0, size);
+  return p;
+}
+
 void *azc__grow_inline(void *cur, void *inline_buf, size_t used, size_t size) {
   void *p;
   if (cur != inline_buf)

@@ -117,6 +117,13 @@ azc_code azc__set_inline_string(char **ref_field, char *inline_buf, size_t inlin
 /** @brief Free a field set by azc__set_inline_string (its block, if it has one). */
 void azc__free_inline_string(char *field, char *inline_buf);
 /**
+ * @brief A zeroed block of @p size bytes (calloc(1, size) through malloc): glibc's calloc skips
+ * its per-thread cache, so objects made for every request come from that cache this way.
+ * @return the block, or NULL on allocation failure.
+ */
+void *azc__zalloc(size_t size);
+
+/**
  * @brief Grow storage that starts inside its object: a new block of @p size bytes holding the
  * first @p used bytes of @p cur (a copy when @p cur is @p inline_buf, else realloc).
  * @return the block, or NULL (then @p cur is untouched).

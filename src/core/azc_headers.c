@@ -174,7 +174,7 @@ static azc_code reserve_one(azc_headers *h) {
 }
 
 azc_headers *azc_headers_new(void) {
-  azc_headers *h = calloc(1, sizeof *h);
+  azc_headers *h = azc__zalloc(sizeof *h);
   if (h) {
     h->refs = 1;
     h->entries = h->inline_entries;

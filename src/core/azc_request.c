@@ -58,7 +58,7 @@ azc_request *azc_request_new(const char *method, const char *url) {
   if (!method || !url)
     return NULL;
   ulen = strlen(url);
-  r = calloc(1, sizeof *r + ulen + 1);
+  r = azc__zalloc(sizeof *r + ulen + 1);
   if (!r)
     return NULL;
   r->refs = 1;

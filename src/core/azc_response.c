@@ -49,7 +49,7 @@ struct azc_response {
 };
 
 azc_response *azc_response_new(int status, const char *reason, azc_request *request) {
-  azc_response *r = calloc(1, sizeof *r);
+  azc_response *r = azc__zalloc(sizeof *r);
   if (!r)
     return NULL;
   r->refs = 1;

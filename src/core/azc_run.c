@@ -131,7 +131,7 @@ azc_run *azc_run_new(azc_pipeline *pl, azc_request *req, azc_options *opts) {
   azc_run *r = run_alloc(pl, 0, req);
   if (!r)
     return NULL;
-  r->ctx = calloc(1, sizeof *r->ctx);
+  r->ctx = azc__zalloc(sizeof *r->ctx);
   if (!r->ctx) {
     azc_run_free(r);
     return NULL;
