@@ -47,6 +47,32 @@ static void test_inline_strings(void) {
   azc_request_unref(r);
 }
 
+/* azc__zalloc hands out zeroed blocks even when malloc recycles a dirty one (glibc's per-thread
+ * cache returns the block just freed), and a block for size 0. */
+static void test_zeroed_blocks(void) {
+  unsigned char *dirty = malloc(200), *z;
+  size_t i, nonzero = 0;
+  azc_request *r;
+  CHECK(dirty != NULL);
+  memset(dirty, 0xAB, 200);
+  free(dirty);
+  z = azc__zalloc(200);
+  CHECK(z != NULL);
+  for (i = 0; i < 200; i++)
+    nonzero += z[i] != 0;
+  CHECK_INT(nonzero, 0);
+  free(z);
+  z = azc__zalloc(0);
+  CHECK(z != NULL);
+  free(z);
+  /* a request made from a recycled block starts with no body and no length */
+  r = azc_request_new("GET", "http://a/");
+  azc_request_unref(r);
+  r = azc_request_new("GET", "http://a/");
+  CHECK_INT(azc_request_body_kind(r), AZC_BODY_NONE);
+  azc_request_unref(r);
+}
+
 static void test_json_and_text(void) {
   azc_request *r = azc_request_new("POST", "http://a/");
   size_t n;
@@ -190,6 +216,7 @@ static void test_feed(void) {
 int main(void) {
   CTEST_RUN(test_basics);
   CTEST_RUN(test_inline_strings);
+  CTEST_RUN(test_zeroed_blocks);
   CTEST_RUN(test_json_and_text);
   CTEST_RUN(test_form);
   CTEST_RUN(test_multipart);
