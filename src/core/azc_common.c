@@ -210,7 +210,7 @@ void *azc__cache_take(azc__block_cache *c, size_t size, size_t *out_size) {
 #else
   (void)c;
 #endif
-  p = calloc(1, size ? size : 1);
+  p = azc__zalloc(size);
   *out_size = size;
   return p;
 }

@@ -135,7 +135,7 @@ void *azc__grow_inline(void *cur, void *inline_buf, size_t used, size_t size);
  * request (a pipeline's runs, a transport's transfers) keeps the last freed block for the next
  * one: blocks over ~1 KiB miss glibc's per-thread cache and make malloc consolidate its fast
  * bins on every request. Not thread-safe: an owner is used from one thread at a time. Built
- * with AddressSanitizer (or -DAZC_NO_BLOCK_CACHE) every take/give is a plain calloc/free, so
+ * with AddressSanitizer (or -DAZC_NO_BLOCK_CACHE) every take/give is a plain azc__zalloc/free, so
  * use-after-free stays detectable.
  */
 typedef struct azc__block_cache {
@@ -143,7 +143,7 @@ typedef struct azc__block_cache {
   size_t size;
 } azc__block_cache;
 /** @brief A zeroed block of at least @p size bytes (the cached one when big enough, else
- * calloc); its real size in *out_size. NULL on allocation failure. */
+ * azc__zalloc); its real size in *out_size. NULL on allocation failure. */
 void *azc__cache_take(azc__block_cache *c, size_t size, size_t *out_size);
 /** @brief Hand back a block of @p size bytes from azc__cache_take: kept, or freed. */
 void azc__cache_give(azc__block_cache *c, void *block, size_t size);
