@@ -31,6 +31,7 @@ build = {
             "src/bind/azl_compat.c",
             "src/bind/azl_crypto.c",
             "src/bind/azl_curl.c",
+            "src/bind/azl_gc.c",
             "src/bind/azl_headers.c",
             "src/bind/azl_main.c",
             "src/bind/azl_multipart.c",

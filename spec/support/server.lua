@@ -671,7 +671,7 @@ route("/bytes/(%d+)", function(conn, req, count)
    local n = math.tointeger(tonumber(count))
    local block, bsize = PATTERN_BLOCK, #PATTERN_BLOCK
    local chunked = req.args.chunked == "1"
-   local headers = { { "Content-Type", "application/octet-stream" } }
+   local headers = { { "Content-Type", req.args.type or "application/octet-stream" } }
    if chunked then
       headers[#headers + 1] = { "Transfer-Encoding", "chunked" }
    else

@@ -183,6 +183,7 @@ int luaopen_azure_core_native(lua_State *L) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     curl_ready = 1;
   }
+  azl_gc_open(L);
   azl_newlib(L, fns);
   lua_pushliteral(L, "0.1.0");
   lua_setfield(L, -2, "VERSION");

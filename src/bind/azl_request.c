@@ -25,7 +25,9 @@ azc_request *azl_request_check(lua_State *L, int idx) {
 }
 
 void azl_request_push(lua_State *L, azc_request *r) {
-  request_box *b = azl_newuserdata(L, sizeof *b);
+  request_box *b;
+  azl_gc_account(L, azc_request_footprint(r));
+  b = azl_newuserdata(L, sizeof *b);
   b->r = r;
   azl_setmetatable(L, AZL_REQUEST_MT);
   azl_new_uservalue(L, -1);
@@ -148,7 +150,12 @@ static int l_newindex(lua_State *L) {
   return 0;
 }
 
+/* After a set_*_body: the cached `content` string is stale, and a byte copy of the body is C
+ * memory the collector should know about (azl_gc.c). */
 static void forget_content(lua_State *L) {
+  azc_request *r = azl_request_check(L, 1);
+  if (azc_request_body_kind(r) == AZC_BODY_BYTES)
+    azl_gc_account(L, (size_t)azc_request_body_length(r));
   lua_pushnil(L);
   azl_uservalue_set(L, 1, "content");
 }

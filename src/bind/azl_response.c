@@ -23,6 +23,7 @@ void azl_response_push(lua_State *L, azc_response *r, int req_idx) {
   response_box *b;
   if (req_idx)
     req_idx = azl_absindex(L, req_idx);
+  azl_gc_account(L, azc_response_footprint(r));
 #if LUA_VERSION_NUM >= 504
   /* user value 1: the lazily made table (headers, attrs, ...); 2: the request, so a response
    * costs no table unless one is needed */
@@ -267,6 +268,7 @@ static int l_read(lua_State *L) {
   azc_error err;
   size_t n;
   const char *c;
+  int was_read = azc_response_is_read(r);
   if (azc_response_read(r, &st, &err) != AZC_OK)
     return azl_push_error(L, &err);
   if (st == AZC_READ_NEED_INPUT) {
@@ -274,6 +276,8 @@ static int l_read(lua_State *L) {
     return 1;
   }
   c = azc_response_content(r, &n);
+  if (!was_read)
+    azl_gc_account(L, n); /* the body now buffered in C (azl_gc.c) */
   lua_pushlstring(L, c ? c : "", n);
   return 1;
 }

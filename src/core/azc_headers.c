@@ -336,6 +336,19 @@ int azc_headers_remove(azc_headers *h, const char *name, size_t name_len) {
 
 size_t azc_headers_count(const azc_headers *h) { return h ? h->live : 0; }
 
+size_t azc_headers_footprint(const azc_headers *h) {
+  size_t i, n;
+  if (!h)
+    return 0;
+  n = sizeof *h + h->index_cap * sizeof *h->index;
+  if (h->entries != h->inline_entries)
+    n += h->cap * sizeof *h->entries;
+  for (i = 0; i < h->used; i++)
+    if (h->entries[i].name)
+      n += h->entries[i].name_len + h->entries[i].value_len + 2;
+  return n;
+}
+
 void azc_headers_clear(azc_headers *h) {
   if (!h)
     return;

@@ -56,6 +56,11 @@ const char *azc_headers_get(const azc_headers *h, const char *name, size_t name_
 int azc_headers_remove(azc_headers *h, const char *name, size_t name_len);
 /** @brief Number of entries. */
 size_t azc_headers_count(const azc_headers *h);
+/**
+ * @brief Bytes of heap the map holds (its block, entry array, index and strings): what a host
+ * garbage collector should count for an object that keeps the map alive. NULL gives 0.
+ */
+size_t azc_headers_footprint(const azc_headers *h);
 /** @brief Remove every entry. */
 void azc_headers_clear(azc_headers *h);
 

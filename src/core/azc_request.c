@@ -151,6 +151,18 @@ int64_t azc_request_body_length(const azc_request *r) {
   return r->length;
 }
 
+size_t azc_request_footprint(const azc_request *r) {
+  size_t n;
+  if (!r)
+    return 0;
+  n = sizeof *r + r->url_cap + azc_headers_footprint(r->headers) + r->bytes_len;
+  if (r->method != r->method_inline)
+    n += strlen(r->method) + 1;
+  if (r->url != r->url_inline)
+    n += strlen(r->url) + 1;
+  return n;
+}
+
 const char *azc_request_body_bytes(const azc_request *r, size_t *out_len) {
   if (r->kind != AZC_BODY_BYTES) {
     if (out_len)

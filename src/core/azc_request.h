@@ -75,6 +75,11 @@ azc_body_kind azc_request_body_kind(const azc_request *r);
  * announced length, or -1 when unknown (sent chunked). 0 for no body.
  */
 int64_t azc_request_body_length(const azc_request *r);
+/**
+ * @brief Bytes of heap the request holds (its block, headers, a bytes body; not a stream's
+ * source): what a host garbage collector should count for the object that owns it.
+ */
+size_t azc_request_footprint(const azc_request *r);
 /** @brief The BYTES body (NULL otherwise); *out_len receives its length. */
 const char *azc_request_body_bytes(const azc_request *r, size_t *out_len);
 

@@ -485,6 +485,20 @@ const char *azc_response_content(const azc_response *r, size_t *out_len) {
 }
 
 int azc_response_is_read(const azc_response *r) { return r->is_read; }
+
+size_t azc_response_footprint(const azc_response *r) {
+  size_t n;
+  if (!r)
+    return 0;
+  n = sizeof *r + azc_headers_footprint(r->headers) + r->raw.cap + r->dec.cap + r->content.cap;
+  if (r->head != r->head_inline)
+    n += r->head_cap;
+  if (r->reason != r->reason_inline)
+    n += strlen(r->reason) + 1;
+  if (r->url)
+    n += strlen(r->url) + 1;
+  return n;
+}
 int azc_response_is_stream_consumed(const azc_response *r) {
   return r->consumed || r->started || r->is_read;
 }

@@ -127,6 +127,11 @@ azc_code azc_response_read(azc_response *r, azc_read_state *out_state, azc_error
 const char *azc_response_content(const azc_response *r, size_t *out_len);
 /** @brief 1 when the body has been read into memory. */
 int azc_response_is_read(const azc_response *r);
+/**
+ * @brief Bytes of heap the response holds (its block, head, headers, body buffers; not its
+ * request): what a host garbage collector should count for the object that owns it.
+ */
+size_t azc_response_footprint(const azc_response *r);
 /** @brief 1 when a stream was iterated to its end (or its reading started without buffering). */
 int azc_response_is_stream_consumed(const azc_response *r);
 /** @brief 1 after azc_response_close. */
