@@ -20,7 +20,14 @@ LUA_LIBDIR_INSTALL ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
 LUA_SHARE_INSTALL  ?= $(PREFIX)/share/lua/$(LUA_VERSION)
 
 CC       ?= cc
-CFLAGS   ?= -O2 -g
+# Link-time optimisation lets the hot path inline across files (pipeline walk, policies,
+# transport); -fno-semantic-interposition and -Bsymbolic-functions make calls between the
+# library's own functions direct instead of PLT hops. Together: -3% instructions and -4% L1
+# misses per request in bench/ (docs/pipeline.md, Performance).
+CFLAGS   ?= -O2 -g -flto=auto
+PICFLAGS := -fPIC -fno-semantic-interposition
+SOFLAGS  := -shared -Wl,-Bsymbolic-functions
+AR       := gcc-ar
 WARN     := -std=c99 -Wall -Wextra -pedantic -Wshadow -Wmissing-prototypes \
             -Wstrict-prototypes -Wwrite-strings -Wno-overlength-strings
 WARN += $(WARN_EXTRA)
@@ -49,22 +56,22 @@ native: $(NATIVE)
 
 $(BUILD)/core/%.o: src/core/%.c $(wildcard src/core/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) $(PICFLAGS) -c -o $@ $<
 
 $(BUILD)/$(LUA_TAG)/bind/%.o: src/bind/%.c $(wildcard src/bind/*.h src/core/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I$(LUA_INCDIR) $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -c -o $@ $<
+	$(CC) $(CPPFLAGS) -I$(LUA_INCDIR) $(WARN) $(CFLAGS) $(SANFLAGS) $(PICFLAGS) -c -o $@ $<
 
 $(BUILD)/libazcore.a: $(CORE_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(BUILD)/libazcore.so: $(CORE_OBJ)
-	$(CC) -shared $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(SOFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS)
 
 $(NATIVE): $(BIND_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(SOFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS)
 
 CTEST_LIBS := -lbrotlienc
 

@@ -357,8 +357,8 @@ static void test_http_headers(void) {
            NULL, &e);
   CHECK(r != NULL);
   if (r) {
-    size_t it = 0, nl;
-    const char *n;
+    size_t it = 0, nl = 0;
+    const char *n = "";
     CHECK_STR(rheader(r, "x-dup"), "2"); /* last wins, first position, last case */
     CHECK(azc_headers_next(azc_response_headers(r), &it, &n, &nl, NULL, NULL));
     CHECK_INT(nl, 5);

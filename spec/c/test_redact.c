@@ -33,7 +33,7 @@ static const char *text(const char *s, size_t n) {
 
 static void test_allowlist(void) {
   azc_allowlist *a = azc_allowlist_new();
-  size_t n;
+  size_t n = 0;
   CHECK_INT(azc_allowlist_add(a, "Content-Type", 12), AZC_OK);
   CHECK_INT(azc_allowlist_add(a, "content-type", 12), AZC_OK);
   CHECK_INT(azc_allowlist_count(a), 1);
