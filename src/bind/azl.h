@@ -30,8 +30,8 @@ void azl_url_open(lua_State *L);
 void azl_multipart_open(lua_State *L);
 void azl_pipeline_open(lua_State *L);
 
-/* azl_gc.c: count the C bytes a new Lua object keeps alive as collector debt (see the file).
- * Call before pushing the object; azl_gc_open makes the per-state accumulator. */
+/* azl_gc.c: count the C bytes a new Lua object keeps alive, when large, as collector debt (see
+ * the file). Call before pushing the object; azl_gc_open makes the per-state accumulator. */
 void azl_gc_open(lua_State *L);
 void azl_gc_account(lua_State *L, size_t bytes);
 
