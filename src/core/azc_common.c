@@ -197,20 +197,24 @@ void *azc__grow_inline(void *cur, void *inline_buf, size_t used, size_t size) {
 #define AZC_NO_BLOCK_CACHE 1
 #endif
 
-void *azc__cache_take(azc__block_cache *c, size_t size, size_t *out_size) {
+void *azc__cache_take(azc__block_cache *c, size_t size, size_t zero_len, size_t *out_size) {
   void *p;
+  if (zero_len > size)
+    zero_len = size;
 #ifndef AZC_NO_BLOCK_CACHE
   if (c->block && c->size >= size) {
     p = c->block;
     *out_size = c->size;
     c->block = NULL;
-    memset(p, 0, *out_size);
+    memset(p, 0, zero_len);
     return p;
   }
 #else
   (void)c;
 #endif
-  p = azc__zalloc(size);
+  p = malloc(size ? size : 1);
+  if (p)
+    memset(p, 0, zero_len);
   *out_size = size;
   return p;
 }

@@ -142,9 +142,11 @@ typedef struct azc__block_cache {
   void *block;
   size_t size;
 } azc__block_cache;
-/** @brief A zeroed block of at least @p size bytes (the cached one when big enough, else
- * azc__zalloc); its real size in *out_size. NULL on allocation failure. */
-void *azc__cache_take(azc__block_cache *c, size_t size, size_t *out_size);
+/** @brief A block of at least @p size bytes (the cached one when big enough, else a new one);
+ * its real size in *out_size. Only its first @p zero_len bytes are zeroed: a run or transfer
+ * puts the large members it sets before reading (error records, options) after that prefix, so
+ * no request pays for clearing them. NULL on allocation failure. */
+void *azc__cache_take(azc__block_cache *c, size_t size, size_t zero_len, size_t *out_size);
 /** @brief Hand back a block of @p size bytes from azc__cache_take: kept, or freed. */
 void azc__cache_give(azc__block_cache *c, void *block, size_t size);
 /** @brief Free the cached block (the owner is going away). */

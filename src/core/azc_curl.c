@@ -21,6 +21,7 @@
 #if LIBCURL_VERSION_NUM < 0x075000
 #error "azc_curl.c needs libcurl >= 7.80 (CURLOPT_PREREQFUNCTION)"
 #endif
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,9 +438,12 @@ azc_code azc_curl_start(azc_curl *t, azc_request *req, const azc_send_options *o
     azc_send_options_init(&defaults);
     opts = &defaults;
   }
-  x = azc__cache_take(&t->xfer_cache, sizeof *x, &got);
+  /* err and errbuf, a third of the block, close the struct: cleared here, not zeroed */
+  x = azc__cache_take(&t->xfer_cache, sizeof *x, offsetof(azc_xfer, err), &got);
   if (!x)
     return azc_error_set(out_err, AZC_ERR_NOMEM, "out of memory");
+  azc_error_clear(&x->err);
+  x->errbuf[0] = '\0';
   x->refs = 1;
   x->t = azc_curl_ref(t);
   t->live++;

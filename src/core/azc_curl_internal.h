@@ -70,6 +70,7 @@ struct azc_xfer {
   int connected;          /* a connection was established (the request may have been sent) */
   int done, failed;
   azc_code cb_rc; /* set by a callback that aborted the transfer; message in err */
+  /* last, and not zeroed when a transfer starts (azc__cache_take): keep them last */
   azc_error err;
   char errbuf[CURL_ERROR_SIZE];
 };

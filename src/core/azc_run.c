@@ -11,6 +11,7 @@
  * flows through every `next.send` of a call. Each run has its own per-slot policy state, because
  * each `next.send` in azure-core enters the inner policies afresh.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,19 +49,16 @@ typedef struct token_slot {
   int delivered;         /* a token or an error came back and was not read yet */
   char *token, *token_type;
   azc_token tok;
-  int has_err;
-  azc_error err;
+  int has_err; /* the error is the run's tk_err */
 } token_slot;
 
 struct azc_run {
   azc_pipeline *pl;
   size_t base, n;
-  azc_options opts;   /* the root's options (sub-runs point at their root's) */
   azc_options *optp;
   run_ctx *ctx;
   azc_request *req;
   azc_response *resp;
-  azc_error err;
   int has_err;
   phase ph;
   long pos;           /* slot being walked; UP walks towards base */
@@ -75,6 +73,11 @@ struct azc_run {
   int ended;
   void *host; /* the host of the azc_run_step call in progress, NULL between steps */
   size_t block_size; /* the run, its state offsets and its states are one block */
+  /* Not zeroed when the block is taken (run_alloc): each is set before it is read. Keep these
+   * last: they are two thirds of the struct. */
+  azc_options opts; /* the root's options (sub-runs point at their root's) */
+  azc_error err;    /* when has_err */
+  azc_error tk_err; /* when tk.has_err */
 };
 
 static void ctx_unref(run_ctx *c) {
@@ -103,12 +106,16 @@ static azc_run *run_alloc(azc_pipeline *pl, size_t base, azc_request *req) {
   }
   head = ALIGN16(sizeof *r);
   offs = ALIGN16(count * sizeof(size_t));
-  r = azc__cache_take(azc__pipeline_run_cache(pl), head + offs + total, &got);
+  r = azc__cache_take(azc__pipeline_run_cache(pl), head + offs + total, offsetof(azc_run, opts),
+                      &got);
   if (!r)
     return NULL;
+  azc_error_clear(&r->err);
+  azc_error_clear(&r->tk_err);
   r->block_size = got;
   r->state_off = (size_t *)(void *)((unsigned char *)r + head);
   r->state = (unsigned char *)r + head + offs;
+  memset(r->state, 0, total); /* policies find their per-run state zeroed */
   r->pl = azc_pipeline_ref(pl);
   r->base = base;
   r->n = n;
@@ -408,7 +415,7 @@ void azc_run_resume_error(azc_run *r, const azc_error *err) {
     token_clear_delivery(&r->tk);
     r->tk.delivered = 1;
     r->tk.has_err = 1;
-    r->tk.err = *err;
+    r->tk_err = *err;
     r->ph = r->token_resume;
     return;
   }
@@ -523,7 +530,7 @@ void azc_run_resume_token(azc_run *r, const char *token, size_t token_len, doubl
   t->delivered = 1;
   if (!t->token || !t->token_type) {
     t->has_err = 1;
-    azc_error_set(&t->err, AZC_ERR_NOMEM, "out of memory");
+    azc_error_set(&r->tk_err, AZC_ERR_NOMEM, "out of memory");
   } else {
     t->tok.token = t->token;
     t->tok.expires_on = expires_on;
@@ -577,5 +584,5 @@ const azc_token *azc_run_token(azc_run *r) {
 }
 
 const azc_error *azc_run_token_error(const azc_run *r) {
-  return r->tk.delivered && r->tk.has_err ? &r->tk.err : NULL;
+  return r->tk.delivered && r->tk.has_err ? &r->tk_err : NULL;
 }
