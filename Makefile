@@ -87,7 +87,7 @@ ctest: $(CTEST_BIN) $(BUILD)/bench/c_pipeline
 bench: all $(BUILD)/bench/c_pipeline
 	@sh bench/run.sh
 
-$(BUILD)/bench/c_pipeline: bench/c_pipeline.c $(BUILD)/libazcore.a
+$(BUILD)/bench/c_pipeline: bench/c_pipeline.c bench/clock.h $(BUILD)/libazcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libazcore.a $(LIBS)
 

@@ -10,8 +10,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include "azc_driver.h"
 #include "azc_policy_content_decode.h"
@@ -20,21 +18,9 @@
 #include "azc_policy_request_id.h"
 #include "azc_policy_retry.h"
 #include "azc_policy_user_agent.h"
+#include "clock.h"
 
 enum { NPOL = 6 };
-
-static double wall(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static azc_pipeline *default_pipeline(void) {
   azc_policy *p[NPOL];
@@ -113,13 +99,13 @@ int main(int argc, char **argv) {
   if (!one(pl, t, argv[1], &bytes)) /* warm: connection, first allocations */
     errors++;
   bytes = 0;
-  t0 = wall();
-  c0 = cpu();
+  t0 = bench_wall();
+  c0 = bench_cpu();
   for (i = 0; i < n; i++)
     if (!one(pl, t, argv[1], &bytes))
       errors++;
-  printf("requests=%ld seconds=%.6f cpu=%.6f bytes=%lld errors=%ld\n", n, wall() - t0, cpu() - c0,
-         bytes, errors);
+  printf("requests=%ld seconds=%.6f cpu=%.6f bytes=%lld errors=%ld\n", n, bench_wall() - t0,
+         bench_cpu() - c0, bytes, errors);
   azc_curl_unref(t);
   azc_pipeline_unref(pl);
   return errors ? 1 : 0;

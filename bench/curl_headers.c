@@ -9,8 +9,8 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <time.h>
+
+#include "clock.h"
 
 static long long total_bytes;
 
@@ -19,19 +19,6 @@ static size_t sink(char *p, size_t size, size_t n, void *ud) {
   (void)ud;
   total_bytes += (long long)(size * n);
   return size * n;
-}
-
-static double wall(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 int main(int argc, char **argv) {
@@ -50,8 +37,8 @@ int main(int argc, char **argv) {
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-  t0 = wall();
-  c0 = cpu();
+  t0 = bench_wall();
+  c0 = bench_cpu();
   for (i = 0; i < n; i++) {
     char id[80];
     struct curl_slist *l = NULL;
@@ -68,8 +55,8 @@ int main(int argc, char **argv) {
       errors++;
     curl_slist_free_all(l);
   }
-  printf("requests=%ld seconds=%.6f cpu=%.6f bytes=%lld errors=%ld\n", n, wall() - t0,
-         cpu() - c0, total_bytes, errors);
+  printf("requests=%ld seconds=%.6f cpu=%.6f bytes=%lld errors=%ld\n", n, bench_wall() - t0,
+         bench_cpu() - c0, total_bytes, errors);
   curl_easy_cleanup(e);
   return errors ? 1 : 0;
 }
