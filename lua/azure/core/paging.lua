@@ -34,10 +34,16 @@ end
 
 local function pack(...) return { n = select("#", ...), ... } end
 
-local function callable(f)
-   if type(f) == "function" then return true end
-   local mt = getmetatable(f)
-   return type(mt) == "table" and mt.__call ~= nil
+local callable = require("azure.core.utils")._callable
+
+-- Both constructors take the same two callbacks: raise (at their caller) when one is not callable.
+local function check_callbacks(who, get_next, extract_data)
+   if not callable(get_next) then
+      error(who .. ": get_next must be a function, got " .. type(get_next), 3)
+   end
+   if not callable(extract_data) then
+      error(who .. ": extract_data must be a function, got " .. type(extract_data), 3)
+   end
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -56,12 +62,7 @@ M.PageIterator = PageIterator
 -- @param[opt] continuation_token the token of the first page to fetch (any value; nil = start)
 -- @return PageIterator: call `it:next()`, or use it in a `for` loop
 function PageIterator.new(get_next, extract_data, continuation_token)
-   if not callable(get_next) then
-      error("PageIterator.new: get_next must be a function, got " .. type(get_next), 2)
-   end
-   if not callable(extract_data) then
-      error("PageIterator.new: extract_data must be a function, got " .. type(extract_data), 2)
-   end
+   check_callbacks("PageIterator.new", get_next, extract_data)
    return setmetatable({ _get_next = get_next, _extract_data = extract_data,
       continuation_token = continuation_token, _did_a_call_already = false }, PageIterator)
 end
@@ -143,12 +144,7 @@ M.ItemPaged = ItemPaged
 -- default), `page_iterator_class` (default PageIterator)
 -- @return ItemPaged
 function ItemPaged.new(get_next, extract_data, opts)
-   if not callable(get_next) then
-      error("ItemPaged.new: get_next must be a function, got " .. type(get_next), 2)
-   end
-   if not callable(extract_data) then
-      error("ItemPaged.new: extract_data must be a function, got " .. type(extract_data), 2)
-   end
+   check_callbacks("ItemPaged.new", get_next, extract_data)
    if opts ~= nil and type(opts) ~= "table" then
       error("ItemPaged.new: options must be a table, got " .. type(opts), 2)
    end

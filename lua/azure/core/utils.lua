@@ -36,6 +36,16 @@ function M._error(kind, msg)
 end
 local new_error = M._error
 
+--- True for a function or a value whose metatable has `__call` (callbacks given to paging and
+-- polling may be either).
+-- @param f any value
+-- @treturn boolean
+function M._callable(f)
+   if type(f) == "function" then return true end
+   local mt = getmetatable(f)
+   return type(mt) == "table" and mt.__call ~= nil
+end
+
 -- Python-like repr of scalars, for __tostring of containers ------------------------------------
 
 local function py_str_repr(s)

@@ -29,11 +29,7 @@ function M.deserialize_json(pipeline_response)
    return v
 end
 
-local function callable(f)
-   if type(f) == "function" then return true end
-   local mt = getmetatable(f)
-   return type(mt) == "table" and mt.__call ~= nil
-end
+local callable = require("azure.core.utils")._callable
 
 -- A callback table with `deserialize` (a model class) is called as `cb:deserialize(response)`.
 local function as_callback(cb)
