@@ -28,6 +28,7 @@ build = {
    modules = {
       ["azure.core.native"] = {
          sources = {
+            "src/bind/azl_box.c",
             "src/bind/azl_compat.c",
             "src/bind/azl_crypto.c",
             "src/bind/azl_curl.c",

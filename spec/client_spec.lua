@@ -349,6 +349,38 @@ describe("PipelineClient", function()
       c:close()
    end)
 
+   -- driver nil is send_request's native fast path (one pass over the options table)
+   for _, driver in ipairs({ "default", "native", "lua" }) do
+      it("reads per-call options in one call and raises on misuse (" .. driver .. ")", function()
+         local d = driver ~= "default" and driver or nil
+         local c = core.PipelineClient.new(helper.url(""), { retry_total = 0 })
+         local function send(o)
+            o.driver = d
+            return c:send_request(c:get("/echo"), o)
+         end
+         local e = assert(send({ request_id = "rid", read_timeout = 5, retry_total = 1,
+            connection_verify = false, stream = false, custom = {} })):json()
+         assert.equal("rid", e.headers["x-ms-client-request-id"])
+         local res = assert(send({ stream = true, user_agent = "ua/1" }))
+         assert.is_false(res:_is_read()) -- stream = true came through
+         res:read()
+         assert.matches("^ua/1 ", res:json().headers["user-agent"])
+         res:close()
+         for _, bad in ipairs({
+            { { retry_total = "x" }, "option 'retry_total' must be a number, got string" },
+            { { request_id = {} }, "option 'request_id' must be a string, got table" },
+            { { retry_on_methods = { "GET", {} } }, "must be a list of method names" },
+            { { read_timeout = "a" }, "option 'read_timeout' must be a number, got string" },
+            { { proxies = 5 }, "proxies must be a table" },
+         }) do
+            local ok, err = pcall(send, bad[1])
+            assert.is_false(ok)
+            assert.matches(bad[2], tostring(err), 1, true)
+         end
+         c:close()
+      end)
+   end
+
    it("format_url follows azure-core (§2.3)", function()
       local c = core.PipelineClient.new("https://host/base/", { transport = recording() })
       assert.equal("https://host/base/foo", c:format_url("/foo"))

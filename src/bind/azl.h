@@ -21,6 +21,28 @@
 #define AZL_CURL_MT "azure.core.CurlTransport"
 #define AZL_XFER_MT "azure.core.CurlTransfer"
 
+/* azl_box.c: typed userdata ("boxes") for the types on the per-request path. A box struct's
+ * first member is `const azl_type *type`; checking one compares that word, where
+ * luaL_checkudata looks the metatable up by name (see azl_box.c). One static descriptor per
+ * type, its metatable registered under both the name and the descriptor. */
+typedef struct azl_type {
+  const char *name; /* the metatable's registry name and __name */
+  char methods_key; /* its address keys the type's __methods table in the registry */
+} azl_type;
+/* Make the type's metatable (left on the stack); 0, and the existing one, when it exists. */
+int azl_box_metatable(lua_State *L, const azl_type *t);
+/* With the metatable at -2 and a methods table at -1: the table becomes the type's __methods
+ * (what its __index falls back to, and native.set_methods extends); pops it. */
+void azl_box_methods(lua_State *L, const azl_type *t);
+/* Push a new box of @p size bytes (its type word set, the rest unset) with the type's
+ * metatable; @p nuv user values on Lua 5.4, the one uservalue slot elsewhere. */
+void *azl_box_new(lua_State *L, const azl_type *t, size_t size, int nuv);
+/* The box at @p idx when it is of type @p t, else NULL (test) or an argument error (check). */
+void *azl_box_test(lua_State *L, int idx, const azl_type *t);
+void *azl_box_check(lua_State *L, int idx, const azl_type *t);
+/* Push the type's method named by the key at @p key_idx (nil when none); returns its type. */
+int azl_box_method(lua_State *L, const azl_type *t, int key_idx);
+
 /* Module sections, each registering its functions into the module table at the stack top. */
 void azl_headers_open(lua_State *L);
 void azl_request_open(lua_State *L);
@@ -37,6 +59,7 @@ void azl_gc_account(lua_State *L, size_t bytes);
 
 /* azl_run.c: the PipelineRun userdata (opened by azl_pipeline_open). */
 typedef struct azl_run_box {
+  const azl_type *type;
   azc_run *run;
   int shown; /* Lua code can see the run's context (azl_host_context_shown) */
 } azl_run_box;
@@ -52,10 +75,11 @@ void azl_run_push_response(lua_State *L, int run_idx, azc_response *r);
 /* The pipeline's host hook: calls a Lua SansIO hook for a run (azc_host_hook_fn). */
 azc_code azl_run_host_hook(void *host, azc_run *run, azc_policy *p, int hook, azc_error *out_err);
 
-/* azl_options.c: per-call options. Check raises on misuse without allocating; read fills the
- * core options (stream defaults to false when asked). */
-void azl_options_check(lua_State *L, int idx);
-void azl_options_read(lua_State *L, int idx, azc_options *o, int stream_default_false);
+/* azl_options.c: per-call options. Fills the core options from the table at @p idx (nil: none;
+ * stream defaults to false when asked) and, with @p send, the transport's own keys too, in one
+ * pass when no value needs an allocation. A misuse raises before anything is allocated. */
+void azl_options_read(lua_State *L, int idx, azc_options *o, azc_send_options *send,
+                      int stream_default_false);
 /* 1 for keys whose value stays with the host (hook functions): the core keeps only "given". */
 int azl_options_host_key(int key);
 void azl_policy_open_all(lua_State *L);
@@ -130,6 +154,9 @@ azc_curl *azl_curl_test(lua_State *L, int idx);
 /* Per-call transport options read from the Lua options table at @p idx (0: none). String
  * fields point into Lua strings reachable from that table: valid while it is on the stack. */
 void azl_send_options_read(lua_State *L, int idx, azc_send_options *out_opts);
+/* Store option @p k (value at @p vidx) when it is one of the transport's; returns 1 if it was.
+ * Raises on a bad value; string values stay referenced from the caller's table. */
+int azl_send_option(lua_State *L, const char *k, int vidx, azc_send_options *o);
 
 /* Native policies. Every native policy class has its own metatable (named
  * "azure.core.<ClassName>") created with azl_policy_class, whose userdata is an azl_policy_box.
@@ -166,7 +193,8 @@ void azl_new_uservalue(lua_State *L, int idx);                   /* fresh table 
 /* Store the free-form attribute key (stack index @p k) = value (@p v) of the userdata at @p idx
  * in its uservalue's `attrs` table, created on first use. */
 void azl_attr_set(lua_State *L, int idx, int k, int v);
-/* Look @p key up in the Lua methods table registered for metatable @p mt; pushes it. */
+/* Look @p key up in the Lua methods table of metatable @p mt, by name (for the types that are not
+ * boxes, see azl_box.c); pushes it. */
 int azl_methods_lookup(lua_State *L, const char *mt, int key_idx);
 
 #endif

@@ -10,15 +10,19 @@
 #include "azl.h"
 
 typedef struct {
+  const azl_type *type;
   azc_curl *t;
 } curl_box;
 
 typedef struct {
+  const azl_type *type;
   azc_xfer *x;
 } xfer_box;
 
+static const azl_type curl_type = {AZL_CURL_MT, 0}, xfer_type = {AZL_XFER_MT, 0};
+
 static azc_curl *check_open(lua_State *L, int idx) {
-  curl_box *b = luaL_checkudata(L, idx, AZL_CURL_MT);
+  curl_box *b = azl_box_check(L, idx, &curl_type);
   if (!b->t)
     luaL_error(L, "CurlTransport is closed");
   return b->t;
@@ -27,7 +31,7 @@ static azc_curl *check_open(lua_State *L, int idx) {
 azc_curl *azl_curl_check(lua_State *L, int idx) { return check_open(L, idx); }
 
 azc_curl *azl_curl_test(lua_State *L, int idx) {
-  curl_box *b = azl_testudata(L, idx, AZL_CURL_MT);
+  curl_box *b = azl_box_test(L, idx, &curl_type);
   return b ? b->t : NULL;
 }
 
@@ -85,6 +89,25 @@ static void read_proxies(lua_State *L, int idx, const char **http, const char **
   lua_pop(L, 3); /* the strings stay referenced from the proxies table */
 }
 
+int azl_send_option(lua_State *L, const char *k, int vidx, azc_send_options *o) {
+  if (strcmp(k, "stream") == 0)
+    o->stream = lua_toboolean(L, vidx);
+  else if (strcmp(k, "connection_timeout") == 0)
+    o->connection_timeout_ms = seconds_ms(L, vidx, k);
+  else if (strcmp(k, "read_timeout") == 0)
+    o->read_timeout_ms = seconds_ms(L, vidx, k);
+  else if (strcmp(k, "connection_verify") == 0)
+    read_verify(L, vidx, &o->verify, &o->ca_file);
+  else if (strcmp(k, "connection_cert") == 0)
+    read_cert(L, vidx, &o->cert_file, &o->key_file);
+  else if (strcmp(k, "proxies") == 0) {
+    o->has_proxies = 1;
+    read_proxies(L, vidx, &o->http_proxy, &o->https_proxy, &o->no_proxy);
+  } else
+    return 0;
+  return 1;
+}
+
 void azl_send_options_read(lua_State *L, int idx, azc_send_options *o) {
   azc_send_options_init(o);
   if (idx == 0 || lua_isnoneornil(L, idx))
@@ -94,23 +117,8 @@ void azl_send_options_read(lua_State *L, int idx, azc_send_options *o) {
   /* one pass over the (usually tiny) table; values stay referenced from it */
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    if (lua_type(L, -2) == LUA_TSTRING) {
-      const char *k = lua_tostring(L, -2);
-      if (strcmp(k, "stream") == 0)
-        o->stream = lua_toboolean(L, -1);
-      else if (strcmp(k, "connection_timeout") == 0)
-        o->connection_timeout_ms = seconds_ms(L, -1, k);
-      else if (strcmp(k, "read_timeout") == 0)
-        o->read_timeout_ms = seconds_ms(L, -1, k);
-      else if (strcmp(k, "connection_verify") == 0)
-        read_verify(L, -1, &o->verify, &o->ca_file);
-      else if (strcmp(k, "connection_cert") == 0)
-        read_cert(L, -1, &o->cert_file, &o->key_file);
-      else if (strcmp(k, "proxies") == 0) {
-        o->has_proxies = 1;
-        read_proxies(L, -1, &o->http_proxy, &o->https_proxy, &o->no_proxy);
-      }
-    }
+    if (lua_type(L, -2) == LUA_TSTRING)
+      azl_send_option(L, lua_tostring(L, -2), lua_gettop(L), o);
     lua_pop(L, 1);
   }
 }
@@ -156,9 +164,8 @@ static int l_new(lua_State *L) {
   t = azc_curl_new(&cfg, &err);
   if (!t)
     return azl_push_error(L, &err);
-  b = azl_newuserdata(L, sizeof *b);
+  b = azl_box_new(L, &curl_type, sizeof *b, 1);
   b->t = t;
-  azl_setmetatable(L, AZL_CURL_MT);
   azl_new_uservalue(L, -1);
   return 1;
 }
@@ -179,6 +186,14 @@ static int l_send(lua_State *L) {
   return 1;
 }
 
+/* transport:_check_options(options): raise on a misused option, as sending would */
+static int l_check_options(lua_State *L) {
+  azc_send_options o;
+  check_open(L, 1);
+  azl_send_options_read(L, 2, &o);
+  return 0;
+}
+
 /* transport:_start(request, options) -> CurlTransfer | nil, err */
 static int l_start(lua_State *L) {
   azc_curl *t = check_open(L, 1);
@@ -188,9 +203,8 @@ static int l_start(lua_State *L) {
   azc_xfer *x = NULL;
   xfer_box *b;
   azl_send_options_read(L, 3, &o);
-  b = azl_newuserdata(L, sizeof *b); /* allocated first: no leak if this raises */
+  b = azl_box_new(L, &xfer_type, sizeof *b, 1); /* allocated first: no leak if this raises */
   b->x = NULL;
-  azl_setmetatable(L, AZL_XFER_MT);
   azl_new_uservalue(L, -1);
   if (azc_curl_start(t, req, &o, &x, &err) != AZC_OK)
     return azl_push_error(L, &err);
@@ -201,7 +215,7 @@ static int l_start(lua_State *L) {
 }
 
 static int l_close(lua_State *L) {
-  curl_box *b = luaL_checkudata(L, 1, AZL_CURL_MT);
+  curl_box *b = azl_box_check(L, 1, &curl_type);
   if (b->t) {
     azc_curl_close(b->t);
     azc_curl_unref(b->t);
@@ -211,7 +225,7 @@ static int l_close(lua_State *L) {
 }
 
 static int l_is_closed(lua_State *L) {
-  curl_box *b = luaL_checkudata(L, 1, AZL_CURL_MT);
+  curl_box *b = azl_box_check(L, 1, &curl_type);
   lua_pushboolean(L, b->t == NULL);
   return 1;
 }
@@ -235,7 +249,7 @@ static int l_sleep(lua_State *L) {
 }
 
 static xfer_box *check_xfer(lua_State *L, int idx) {
-  xfer_box *b = luaL_checkudata(L, idx, AZL_XFER_MT);
+  xfer_box *b = azl_box_check(L, idx, &xfer_type);
   if (!b->x)
     luaL_error(L, "CurlTransfer is finished");
   return b;
@@ -279,7 +293,7 @@ static int l_xfer_response(lua_State *L) {
 }
 
 static int l_xfer_close(lua_State *L) {
-  xfer_box *b = luaL_checkudata(L, 1, AZL_XFER_MT);
+  xfer_box *b = azl_box_check(L, 1, &xfer_type);
   if (b->x) {
     azc_xfer_free(b->x);
     b->x = NULL;
@@ -292,21 +306,21 @@ void azl_curl_open(lua_State *L) {
   static const luaL_Reg methods[] = {{"_send", l_send},         {"_start", l_start},
                                      {"close", l_close},        {"is_closed", l_is_closed},
                                      {"block_size", l_block_size}, {"sleep", l_sleep},
-                                     {NULL, NULL}};
+                                     {"_check_options", l_check_options}, {NULL, NULL}};
   static const luaL_Reg xmeta[] = {{"__gc", l_xfer_close}, {"__close", l_xfer_close}, {NULL, NULL}};
   static const luaL_Reg xmethods[] = {{"run", l_xfer_run},
                                       {"feed", l_xfer_feed},
                                       {"response", l_xfer_response},
                                       {"close", l_xfer_close},
                                       {NULL, NULL}};
-  azl_newmetatable(L, AZL_CURL_MT);
+  azl_box_metatable(L, &curl_type);
   azl_setfuncs(L, meta, 0);
   azl_newlib(L, methods);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "__index");
-  lua_setfield(L, -2, "__methods");
+  azl_box_methods(L, &curl_type);
   lua_pop(L, 1);
-  azl_newmetatable(L, AZL_XFER_MT);
+  azl_box_metatable(L, &xfer_type);
   azl_setfuncs(L, xmeta, 0);
   azl_newlib(L, xmethods);
   lua_setfield(L, -2, "__index");

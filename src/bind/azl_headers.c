@@ -7,23 +7,25 @@
 #include "azl.h"
 
 typedef struct {
+  const azl_type *type;
   azc_headers *h;
 } headers_box;
 
+static const azl_type azl_headers_type = {AZL_HEADERS_MT, 0};
+
 static azc_headers *check(lua_State *L, int idx) {
-  headers_box *b = luaL_checkudata(L, idx, AZL_HEADERS_MT);
+  headers_box *b = azl_box_check(L, idx, &azl_headers_type);
   return b->h;
 }
 
 azc_headers *azl_headers_test(lua_State *L, int idx) {
-  headers_box *b = azl_testudata(L, idx, AZL_HEADERS_MT);
+  headers_box *b = azl_box_test(L, idx, &azl_headers_type);
   return b ? b->h : NULL;
 }
 
 void azl_headers_push(lua_State *L, azc_headers *h) {
-  headers_box *b = azl_newuserdata(L, sizeof *b);
+  headers_box *b = azl_box_new(L, &azl_headers_type, sizeof *b, 1);
   b->h = azc_headers_ref(h);
-  azl_setmetatable(L, AZL_HEADERS_MT);
 }
 
 static void set_one(lua_State *L, azc_headers *h, int kidx, int vidx) {
@@ -232,13 +234,9 @@ static int l_index(lua_State *L) {
   if (lua_type(L, 2) != LUA_TSTRING)
     return 0;
   /* methods win over a header of the very same (lower-case) name */
-  luaL_getmetatable(L, AZL_HEADERS_MT);
-  lua_getfield(L, -1, "__fns");
-  lua_pushvalue(L, 2);
-  lua_rawget(L, -2);
-  if (!lua_isnil(L, -1))
+  if (azl_box_method(L, &azl_headers_type, 2) != LUA_TNIL)
     return 1;
-  lua_pop(L, 3);
+  lua_pop(L, 1);
   n = lua_tolstring(L, 2, &nl);
   v = azc_headers_get(h, n, nl, &vl);
   if (!v)
@@ -287,7 +285,7 @@ static int l_tostring(lua_State *L) {
 }
 
 static int l_gc(lua_State *L) {
-  headers_box *b = luaL_checkudata(L, 1, AZL_HEADERS_MT);
+  headers_box *b = azl_box_check(L, 1, &azl_headers_type);
   azc_headers_unref(b->h);
   b->h = NULL;
   return 0;
@@ -319,10 +317,10 @@ void azl_headers_open(lua_State *L) {
                                  {"keys", l_keys},         {"copy", l_copy},
                                  {"update", l_update},     {"equals", l_equals},
                                  {"to_table", l_to_table}, {NULL, NULL}};
-  azl_newmetatable(L, AZL_HEADERS_MT);
+  azl_box_metatable(L, &azl_headers_type);
   azl_setfuncs(L, meta, 0);
   azl_newlib(L, fns);
-  lua_setfield(L, -2, "__fns");
+  azl_box_methods(L, &azl_headers_type);
   lua_pop(L, 1);
   lua_pushcfunction(L, l_new);
   lua_setfield(L, -2, "Headers");

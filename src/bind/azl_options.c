@@ -90,60 +90,92 @@ static void set_option(lua_State *L, azc_options *o, int key, int vidx) {
     luaL_error(L, "out of memory");
 }
 
-/* Check the types of the known keys of the options table at @p idx without allocating, so a
- * misuse raises before anything needs freeing. */
-void azl_options_check(lua_State *L, int idx) {
-  if (lua_isnoneornil(L, idx))
-    return;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    if (lua_type(L, -2) == LUA_TSTRING) {
-      size_t n;
-      const char *k = lua_tolstring(L, -2, &n);
-      int key = azc_opt_lookup(k, n), t = lua_type(L, -1);
-      const char *want = NULL;
-      if (key < 0 || key == AZC_OPT_STREAM || key == AZC_OPT_PERMIT_REDIRECTS ||
-          key == AZC_OPT_USER_AGENT_OVERWRITE || key == AZC_OPT_ENFORCE_HTTPS ||
-          key == AZC_OPT_LOGGING_ENABLE || azl_options_host_key(key) ||
-          (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)))
-        want = NULL;
-      else if (key == AZC_OPT_LOGGER && t == LUA_TTABLE) {
-        lua_getfield(L, -1, "name"); /* a logger from azure.core.logging has a string name */
-        want = lua_type(L, -1) == LUA_TSTRING ? NULL : "a logger from azure.core.logging";
-        lua_pop(L, 1);
-      } else if (key == AZC_OPT_LOGGER)
-        want = t == LUA_TSTRING ? NULL : "a logger";
-      else if (string_key(key))
-        want = (t == LUA_TSTRING || t == LUA_TNUMBER) ? NULL : "a string";
-      else if (key == AZC_OPT_HEADERS || key == AZC_OPT_RETRY_ON_METHODS)
-        want = t == LUA_TTABLE ? NULL : "a table";
-      else
-        want = t == LUA_TNUMBER ? NULL : "a number";
-      if (want)
-        luaL_error(L, "option '%s' must be %s, got %s", k, want, lua_typename(L, t));
-    }
+/* The type a known key's value must have, or NULL when the value is acceptable; raises nothing
+ * and allocates nothing. */
+static const char *bad_type(lua_State *L, int key, int vidx) {
+  int t = lua_type(L, vidx);
+  const char *want = NULL;
+  if (key == AZC_OPT_STREAM || key == AZC_OPT_PERMIT_REDIRECTS ||
+      key == AZC_OPT_USER_AGENT_OVERWRITE || key == AZC_OPT_ENFORCE_HTTPS ||
+      key == AZC_OPT_LOGGING_ENABLE || azl_options_host_key(key) ||
+      (t == LUA_TBOOLEAN && !lua_toboolean(L, vidx)))
+    want = NULL;
+  else if (key == AZC_OPT_LOGGER && t == LUA_TTABLE) {
+    lua_getfield(L, vidx, "name"); /* a logger from azure.core.logging has a string name */
+    want = lua_type(L, -1) == LUA_TSTRING ? NULL : "a logger from azure.core.logging";
     lua_pop(L, 1);
-  }
+  } else if (key == AZC_OPT_LOGGER)
+    want = t == LUA_TSTRING ? NULL : "a logger";
+  else if (string_key(key))
+    want = (t == LUA_TSTRING || t == LUA_TNUMBER) ? NULL : "a string";
+  else if (key == AZC_OPT_HEADERS)
+    want = t == LUA_TTABLE ? NULL : "a table";
+  else if (key == AZC_OPT_RETRY_ON_METHODS) {
+    size_t i, n = t == LUA_TTABLE ? azl_rawlen(L, vidx) : 0;
+    want = t == LUA_TTABLE ? NULL : "a list of methods";
+    for (i = 1; i <= n && !want; i++) { /* each joined into one string later */
+      lua_rawgeti(L, vidx, (int)i);
+      if (lua_type(L, -1) != LUA_TSTRING)
+        want = "a list of method names";
+      lua_pop(L, 1);
+    }
+  } else
+    want = t == LUA_TNUMBER ? NULL : "a number";
+  return want;
 }
 
-/* Fill the core options from the Lua table at @p idx (only keys the core knows). */
-void azl_options_read(lua_State *L, int idx, azc_options *o, int stream_default_false) {
+/* Does storing this value allocate (a string, a header map, a method list)? */
+static int allocates(lua_State *L, int key, int vidx) {
+  if (lua_type(L, vidx) == LUA_TBOOLEAN && !lua_toboolean(L, vidx))
+    return 0; /* None, or a false flag */
+  return key == AZC_OPT_LOGGER || key == AZC_OPT_HEADERS || key == AZC_OPT_RETRY_ON_METHODS ||
+         string_key(key);
+}
+
+void azl_options_read(lua_State *L, int idx, azc_options *o, azc_send_options *send,
+                      int stream_default_false) {
+  int deferred = 0;
+  if (send)
+    azc_send_options_init(send);
   if (!lua_isnoneornil(L, idx)) {
+    idx = azl_absindex(L, idx);
     luaL_checktype(L, idx, LUA_TTABLE);
+    /* First pass: every known key is checked, and what needs no allocation is stored, so a
+     * misuse raises before anything is owned; the transport's keys are read on the way. */
     lua_pushnil(L);
     while (lua_next(L, idx)) {
       if (lua_type(L, -2) == LUA_TSTRING) {
         size_t n;
-        const char *k = lua_tolstring(L, -2, &n);
-        int key = azc_opt_lookup(k, n);
-        if (key >= 0)
-          set_option(L, o, key, lua_gettop(L));
+        const char *k = lua_tolstring(L, -2, &n), *want;
+        int key = azc_opt_lookup(k, n), v = lua_gettop(L);
+        if (key >= 0) {
+          if ((want = bad_type(L, key, v)) != NULL)
+            luaL_error(L, "option '%s' must be %s, got %s", k, want, luaL_typename(L, v));
+          if (allocates(L, key, v))
+            deferred = 1;
+          else
+            set_option(L, o, key, v);
+        }
+        if (send)
+          azl_send_option(L, k, v, send);
       }
       lua_pop(L, 1);
+    }
+    /* Second pass, only when needed: the values that allocate (nothing raises but memory) */
+    if (deferred) {
+      lua_pushnil(L);
+      while (lua_next(L, idx)) {
+        if (lua_type(L, -2) == LUA_TSTRING) {
+          size_t n;
+          const char *k = lua_tolstring(L, -2, &n);
+          int key = azc_opt_lookup(k, n);
+          if (key >= 0 && allocates(L, key, lua_gettop(L)))
+            set_option(L, o, key, lua_gettop(L));
+        }
+        lua_pop(L, 1);
+      }
     }
   }
   if (stream_default_false && !azc_options_has(o, AZC_OPT_STREAM))
     azc_options_set_bool(o, AZC_OPT_STREAM, 0);
 }
-

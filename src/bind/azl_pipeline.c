@@ -13,13 +13,16 @@
 #define AZL_PIPELINE_MT "azure.core.NativePipeline"
 
 typedef struct {
+  const azl_type *type;
   azc_pipeline *pl;
   int all_native; /* no Lua policy: a run calls no Lua, so it needs no Lua object */
 } pipeline_box;
 
+static const azl_type pipeline_type = {AZL_PIPELINE_MT, 0};
+
 
 static pipeline_box *check_pipeline(lua_State *L, int idx) {
-  pipeline_box *b = luaL_checkudata(L, idx, AZL_PIPELINE_MT);
+  pipeline_box *b = azl_box_check(L, idx, &pipeline_type);
   if (!b->pl)
     luaL_error(L, "Pipeline is closed");
   return b;
@@ -54,10 +57,9 @@ static int l_pipeline_new(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   n = (int)luaL_optinteger(L, 2, (lua_Integer)azl_rawlen(L, 1));
   lua_settop(L, 2);
-  b = azl_newuserdata(L, sizeof *b); /* index 3 */
+  b = azl_box_new(L, &pipeline_type, sizeof *b, 1); /* index 3 */
   b->pl = NULL;
   b->all_native = 1;
-  azl_setmetatable(L, AZL_PIPELINE_MT);
   azl_new_uservalue(L, -1);
   lua_newtable(L); /* index 4: Lua policies by slot */
   arr = lua_newuserdata(L, (size_t)(n > 0 ? n : 1) * sizeof *arr); /* index 5, GC-owned */
@@ -128,7 +130,7 @@ static int l_pipeline_policy(lua_State *L) {
 }
 
 static int l_pipeline_close(lua_State *L) {
-  pipeline_box *b = luaL_checkudata(L, 1, AZL_PIPELINE_MT);
+  pipeline_box *b = azl_box_check(L, 1, &pipeline_type);
   if (b->pl) {
     azc_pipeline_unref(b->pl);
     b->pl = NULL;
@@ -149,7 +151,7 @@ static int l_run_new(lua_State *L) {
   rb->run = azc_run_new(pb->pl, req, &o);
   if (!rb->run)
     return luaL_error(L, "out of memory");
-  azl_options_read(L, 3, azc_run_options(rb->run), lua_toboolean(L, 4));
+  azl_options_read(L, 3, azc_run_options(rb->run), NULL, lua_toboolean(L, 4));
   lua_pushvalue(L, 1);
   azl_uservalue_set(L, 5, "pipeline");
   lua_pushvalue(L, 2);
@@ -209,10 +211,9 @@ static int l_pipeline_send_native(lua_State *L) {
   lua_settop(L, 4);
   azc_options_init(&o);
   /* misuse raises here, before anything is allocated; per-call `headers` (whose values are
-   * checked while they are copied) take the general path, see pipeline/init.lua */
-  azl_options_check(L, 3);
-  azl_send_options_read(L, lua_istable(L, 3) ? 3 : 0, &base);
-  azl_options_read(L, 3, &o, stream_default_false);
+   * checked while they are copied) take the general path, see pipeline/init.lua. One pass
+   * reads both the core's options and the transport's. */
+  azl_options_read(L, 3, &o, &base, stream_default_false);
   run = azc_run_new(pb->pl, req, &o);
   if (!run) {
     azc_options_clear(&o);
@@ -260,7 +261,7 @@ void azl_pipeline_open(lua_State *L) {
                                       {"policy", l_pipeline_policy},
                                       {"close", l_pipeline_close},
                                       {NULL, NULL}};
-  azl_newmetatable(L, AZL_PIPELINE_MT);
+  azl_box_metatable(L, &pipeline_type);
   azl_newlib(L, pmethods);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_pipeline_close);

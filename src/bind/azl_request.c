@@ -11,25 +11,27 @@
 #include "azl.h"
 
 typedef struct {
+  const azl_type *type;
   azc_request *r;
 } request_box;
 
+static const azl_type azl_request_type = {AZL_REQUEST_MT, 0};
+
 azc_request *azl_request_test(lua_State *L, int idx) {
-  request_box *b = azl_testudata(L, idx, AZL_REQUEST_MT);
+  request_box *b = azl_box_test(L, idx, &azl_request_type);
   return b ? b->r : NULL;
 }
 
 azc_request *azl_request_check(lua_State *L, int idx) {
-  request_box *b = luaL_checkudata(L, idx, AZL_REQUEST_MT);
+  request_box *b = azl_box_check(L, idx, &azl_request_type);
   return b->r;
 }
 
 void azl_request_push(lua_State *L, azc_request *r) {
   request_box *b;
   azl_gc_account(L, azc_request_footprint(r));
-  b = azl_newuserdata(L, sizeof *b);
+  b = azl_box_new(L, &azl_request_type, sizeof *b, 1);
   b->r = r;
-  azl_setmetatable(L, AZL_REQUEST_MT);
   azl_new_uservalue(L, -1);
 }
 
@@ -114,7 +116,7 @@ static int l_index(lua_State *L) {
   default:
     break;
   }
-  if (azl_methods_lookup(L, AZL_REQUEST_MT, 2) != LUA_TNIL)
+  if (azl_box_method(L, &azl_request_type, 2) != LUA_TNIL)
     return 1;
   lua_pop(L, 1);
   if (azl_uservalue_field(L, 1, "attrs") == LUA_TTABLE) {
@@ -352,7 +354,7 @@ static int l_tostring(lua_State *L) {
 }
 
 static int l_gc(lua_State *L) {
-  request_box *b = luaL_checkudata(L, 1, AZL_REQUEST_MT);
+  request_box *b = azl_box_check(L, 1, &azl_request_type);
   azc_request_unref(b->r);
   b->r = NULL;
   return 0;
@@ -376,10 +378,10 @@ void azl_request_open(lua_State *L) {
                                      {"_body_kind", l_body_kind},
                                      {"copy", l_copy},
                                      {NULL, NULL}};
-  azl_newmetatable(L, AZL_REQUEST_MT);
+  azl_box_metatable(L, &azl_request_type);
   azl_setfuncs(L, meta, 0);
   azl_newlib(L, methods);
-  lua_setfield(L, -2, "__methods");
+  azl_box_methods(L, &azl_request_type);
   lua_pop(L, 1);
   lua_pushcfunction(L, l_new);
   lua_setfield(L, -2, "request_new");

@@ -9,11 +9,14 @@
 #include "azl.h"
 
 typedef struct {
+  const azl_type *type;
   azc_response *r;
 } response_box;
 
+static const azl_type azl_response_type = {AZL_RESPONSE_MT, 0};
+
 azc_response *azl_response_check(lua_State *L, int idx) {
-  response_box *b = luaL_checkudata(L, idx, AZL_RESPONSE_MT);
+  response_box *b = azl_box_check(L, idx, &azl_response_type);
   if (!b->r)
     luaL_error(L, "HttpResponse has been released");
   return b->r;
@@ -24,20 +27,16 @@ void azl_response_push(lua_State *L, azc_response *r, int req_idx) {
   if (req_idx)
     req_idx = azl_absindex(L, req_idx);
   azl_gc_account(L, azc_response_footprint(r));
-#if LUA_VERSION_NUM >= 504
   /* user value 1: the lazily made table (headers, attrs, ...); 2: the request, so a response
    * costs no table unless one is needed */
-  b = lua_newuserdatauv(L, sizeof *b, 2);
+  b = azl_box_new(L, &azl_response_type, sizeof *b, 2);
   b->r = r;
-  azl_setmetatable(L, AZL_RESPONSE_MT);
+#if LUA_VERSION_NUM >= 504
   if (req_idx) {
     lua_pushvalue(L, req_idx);
     lua_setiuservalue(L, -2, 2);
   }
 #else
-  b = azl_newuserdata(L, sizeof *b);
-  b->r = r;
-  azl_setmetatable(L, AZL_RESPONSE_MT);
   azl_new_uservalue(L, -1);
   if (req_idx) {
     lua_pushvalue(L, req_idx);
@@ -181,7 +180,7 @@ static int l_index(lua_State *L) {
   default:
     break;
   }
-  if (azl_methods_lookup(L, AZL_RESPONSE_MT, 2) != LUA_TNIL)
+  if (azl_box_method(L, &azl_response_type, 2) != LUA_TNIL)
     return 1;
   lua_pop(L, 1);
   if (azl_uservalue_field(L, 1, "attrs") == LUA_TTABLE) {
@@ -314,14 +313,14 @@ static int l_is_read(lua_State *L) {
 /* close, __gc and __close share this: releases the stream once; the core object itself is
  * released only by __gc (a closed response keeps its status, headers and read content). */
 static int l_close(lua_State *L) {
-  response_box *b = luaL_checkudata(L, 1, AZL_RESPONSE_MT);
+  response_box *b = azl_box_check(L, 1, &azl_response_type);
   if (b->r)
     azc_response_close(b->r);
   return 0;
 }
 
 static int l_gc(lua_State *L) {
-  response_box *b = luaL_checkudata(L, 1, AZL_RESPONSE_MT);
+  response_box *b = azl_box_check(L, 1, &azl_response_type);
   if (b->r) {
     azc_response_close(b->r);
     azc_response_unref(b->r);
@@ -355,10 +354,10 @@ void azl_response_open(lua_State *L) {
                                      {"_next", l_next},
                                      {"_is_read", l_is_read},
                                      {NULL, NULL}};
-  azl_newmetatable(L, AZL_RESPONSE_MT);
+  azl_box_metatable(L, &azl_response_type);
   azl_setfuncs(L, meta, 0);
   azl_newlib(L, methods);
-  lua_setfield(L, -2, "__methods");
+  azl_box_methods(L, &azl_response_type);
   lua_pop(L, 1);
   lua_pushcfunction(L, l_new);
   lua_setfield(L, -2, "response_new");

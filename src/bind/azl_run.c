@@ -12,6 +12,7 @@
 #include "azl.h"
 
 #define AZL_RUN_MT "azure.core.PipelineRun"
+static const azl_type run_type = {AZL_RUN_MT, 0};
 
 /* Registry keys of the Lua helpers installed by azure/core/pipeline/init.lua (set once). */
 static const char *const HOOK_CALLER_KEY = "azure.core.native.hook_caller";
@@ -20,7 +21,7 @@ static const char *const ERROR_KIND_KEY = "azure.core.native.error_kind";
 static const char *const TOKEN_GETTER_KEY = "azure.core.native.token_getter";
 
 static azl_run_box *check_run(lua_State *L, int idx) {
-  azl_run_box *b = luaL_checkudata(L, idx, AZL_RUN_MT);
+  azl_run_box *b = azl_box_check(L, idx, &run_type);
   if (!b->run)
     luaL_error(L, "PipelineRun is finished");
   return b;
@@ -90,10 +91,9 @@ void azl_run_push_error_object(lua_State *L, int run_idx, const azc_error *e) {
 /* ---- PipelineRun ------------------------------------------------------------------------ */
 
 azl_run_box *azl_run_push(lua_State *L, azc_run *run) {
-  azl_run_box *b = azl_newuserdata(L, sizeof *b);
+  azl_run_box *b = azl_box_new(L, &run_type, sizeof *b, 1);
   b->run = run;
   b->shown = 0;
-  azl_setmetatable(L, AZL_RUN_MT);
   azl_new_uservalue(L, -1);
   return b;
 }
@@ -433,7 +433,7 @@ static int l_run_current_error(lua_State *L) {
 }
 
 static int l_run_close(lua_State *L) {
-  azl_run_box *b = luaL_checkudata(L, 1, AZL_RUN_MT);
+  azl_run_box *b = azl_box_check(L, 1, &run_type);
   if (b->run) {
     azc_run_free(b->run);
     b->run = NULL;
@@ -717,7 +717,7 @@ void azl_run_open(lua_State *L) {
                                       {"resume_token", l_run_resume_token},
                                       {"close", l_run_close},
                                       {NULL, NULL}};
-  azl_newmetatable(L, AZL_RUN_MT);
+  azl_box_metatable(L, &run_type);
   azl_newlib(L, rmethods);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_run_close);

@@ -42,8 +42,10 @@ const char *azc_opt_name(azc_opt key) {
 
 int azc_opt_lookup(const char *name, size_t len) {
   int i;
-  for (i = 0; i < AZC_OPT__COUNT; i++)
-    if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
+  if (len == 0)
+    return -1;
+  for (i = 0; i < AZC_OPT__COUNT; i++) /* the first byte rules out most names cheaply */
+    if (names[i][0] == name[0] && strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
       return i;
   return -1;
 }

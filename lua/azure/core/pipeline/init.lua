@@ -102,6 +102,8 @@ local function start(self, request, options, stream_default_false)
    end
    local d = choose(self, options)
    local run = self._native:_run_new(request, without_driver(options), stream_default_false)
+   -- a misused transport option raises under the Lua driver too, as the native one reads it
+   if d == "lua" and options and self._curl then self._transport:_check_options(options) end
    driver.register(run, self._transport, d)
    local res, err
    if d == "native" then
