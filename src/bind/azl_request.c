@@ -40,10 +40,25 @@ int azl_request_is_fed(lua_State *L, int idx) {
   return azc_request_body_kind(r) == AZC_BODY_FEED;
 }
 
+/* rest.HttpRequest.new calls native.request_new first, so its argument errors are raised here,
+ * located at HttpRequest.new's caller (level 2), as error(msg, 2) there would. */
+static int new_arg_error(lua_State *L, const char *what, int idx) {
+  luaL_where(L, 2);
+  lua_pushfstring(L, "HttpRequest.new: %s must be a string, got %s", what, luaL_typename(L, idx));
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
 static int l_new(lua_State *L) {
-  const char *method = luaL_checkstring(L, 1);
-  const char *url = luaL_checkstring(L, 2);
-  azc_request *r = azc_request_new(method, url);
+  const char *method, *url;
+  azc_request *r;
+  if (lua_type(L, 1) != LUA_TSTRING)
+    return new_arg_error(L, "method", 1);
+  if (lua_type(L, 2) != LUA_TSTRING)
+    return new_arg_error(L, "url", 2);
+  method = lua_tostring(L, 1);
+  url = lua_tostring(L, 2);
+  r = azc_request_new(method, url);
   if (!r)
     return luaL_error(L, "out of memory");
   azl_request_push(L, r);

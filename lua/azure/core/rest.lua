@@ -141,14 +141,9 @@ M.HttpRequest = {}
 -- @tparam string url
 -- @tparam[opt] table opts `params`, `headers`, and one of `json`, `content`, `data`, `files`
 -- @return HttpRequest
+local request_new = native.request_new -- checks method and url (strings only)
 function M.HttpRequest.new(method, url, opts)
-   if type(method) ~= "string" then
-      error("HttpRequest.new: method must be a string, got " .. type(method), 2)
-   end
-   if type(url) ~= "string" then
-      error("HttpRequest.new: url must be a string, got " .. type(url), 2)
-   end
-   local req = native.request_new(method, url)
+   local req = request_new(method, url) -- not a tail call: its errors point at our caller
    if opts == nil then return req end
    if type(opts) ~= "table" then
       error("HttpRequest.new: options must be a table, got " .. type(opts), 2)

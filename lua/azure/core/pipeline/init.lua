@@ -140,8 +140,10 @@ end
 --- Run and return the HttpResponse only (PipelineClient.send_request's path: no Lua objects
 -- beyond the response on the native driver). `stream` defaults to false.
 function Pipeline:_send(request, options)
-   local ok, perr = prepare(request)
-   if not ok then return nil, perr end
+   if batches[request] then -- prepare(), inlined: this is every send_request's path
+      local ok, perr = request:prepare_multipart_body()
+      if not ok then return nil, perr end
+   end
    if self._fast and (options == nil or (options.driver == nil and options.headers == nil))
       and not M.in_scheduler() then
       return self._native:_send_native(request, options, self._transport, true)
