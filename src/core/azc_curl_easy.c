@@ -171,7 +171,6 @@ static azc_code build_headers(azc_xfer *x, int posting) {
   size_t nextra = 0;
   struct curl_slist *nodes;
   char *text;
-  char ae[64];
   while (azc_headers_next(h, &it, &name, &nl, &value, &vl)) {
     lines++;
     bytes += nl + 2 + vl + 1;
@@ -182,10 +181,8 @@ static azc_code build_headers(azc_xfer *x, int posting) {
     extra[nextra++] = "Expect:";
   if (posting && !azc_headers_get(h, "Content-Type", 12, NULL))
     extra[nextra++] = "Content-Type:";
-  if (!azc_headers_get(h, "Accept-Encoding", 15, NULL)) {
-    snprintf(ae, sizeof ae, "Accept-Encoding: %s", azc_decode_accept_encoding());
-    extra[nextra++] = ae;
-  }
+  if (!azc_headers_get(h, "Accept-Encoding", 15, NULL))
+    extra[nextra++] = "Accept-Encoding: " AZC_DECODE_ACCEPT_ENCODING; /* no per-request format */
   for (i = 0; i < nextra; i++)
     bytes += strlen(extra[i]) + 1;
   lines += nextra;

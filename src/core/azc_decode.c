@@ -459,4 +459,4 @@ void azc_decoder_free(azc_decoder *dec) {
   free(dec);
 }
 
-const char *azc_decode_accept_encoding(void) { return "gzip, deflate, br, zstd"; }
+const char *azc_decode_accept_encoding(void) { return AZC_DECODE_ACCEPT_ENCODING; }

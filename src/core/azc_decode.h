@@ -44,7 +44,10 @@ int azc_decoder_is_identity(const azc_decoder *dec);
 /** @brief Free the decoder. NULL is allowed. */
 void azc_decoder_free(azc_decoder *dec);
 
-/** @brief The Accept-Encoding value the transport sends by default ("gzip, deflate, br, zstd"). */
+/** The Accept-Encoding value the transport sends by default: every coding this library decodes. */
+#define AZC_DECODE_ACCEPT_ENCODING "gzip, deflate, br, zstd"
+
+/** @brief AZC_DECODE_ACCEPT_ENCODING, as a function for callers that link rather than compile. */
 const char *azc_decode_accept_encoding(void);
 
 #ifdef __cplusplus

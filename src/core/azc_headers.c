@@ -80,13 +80,12 @@ static size_t probe(const azc_headers *h, const char *name, size_t len, uint32_t
 
 enum { SMALL = 16 }; /* maps up to this many entries are searched linearly */
 
-static azc_hentry *find(const azc_headers *h, const char *name, size_t len) {
+/* The entry named @p name (whose name_hash is @p hash), or NULL. */
+static azc_hentry *find_hashed(const azc_headers *h, const char *name, size_t len, uint32_t hash) {
   int found;
   size_t slot, i;
-  uint32_t hash;
   if (!h || !h->used || (!name && len))
     return NULL;
-  hash = name_hash(name, len);
   if (!h->index_cap) {
     for (i = 0; i < h->used; i++) {
       azc_hentry *e = &h->entries[i];
@@ -97,6 +96,12 @@ static azc_hentry *find(const azc_headers *h, const char *name, size_t len) {
   }
   slot = probe(h, name, len, hash, &found);
   return found ? &h->entries[h->index[slot] - 1] : NULL;
+}
+
+static azc_hentry *find(const azc_headers *h, const char *name, size_t len) {
+  if (!h || !h->used || (!name && len))
+    return NULL;
+  return find_hashed(h, name, len, name_hash(name, len));
 }
 
 /* One block holding "name\0value\0". */
@@ -260,12 +265,14 @@ azc_code azc_headers_set(azc_headers *h, const char *name, size_t name_len, cons
                          size_t value_len) {
   azc_code rc = check_parts(h, name, name_len, value, value_len);
   azc_hentry *e;
+  uint32_t hash;
   char *n;
   if (rc != AZC_OK)
     return rc;
-  e = find(h, name, name_len);
+  hash = name_hash(name, name_len); /* once, for the lookup and the append */
+  e = find_hashed(h, name, name_len, hash);
   if (!e)
-    return append(h, name, name_len, name_hash(name, name_len), value, value_len);
+    return append(h, name, name_len, hash, value, value_len);
   /* A new block with the written case (same length: the names compared equal ignoring case);
    * built before the old one is freed, so a failure changes nothing and @p value may point
    * into the old value. */
@@ -283,14 +290,16 @@ azc_code azc_headers_add(azc_headers *h, const char *name, size_t name_len, cons
                          size_t value_len) {
   azc_code rc = check_parts(h, name, name_len, value, value_len);
   azc_hentry *e;
+  uint32_t hash;
   char *v;
   size_t offset;
   int alias;
   if (rc != AZC_OK)
     return rc;
-  e = find(h, name, name_len);
+  hash = name_hash(name, name_len); /* once, for the lookup and the append */
+  e = find_hashed(h, name, name_len, hash);
   if (!e)
-    return append(h, name, name_len, name_hash(name, name_len), value, value_len);
+    return append(h, name, name_len, hash, value, value_len);
   if (value_len > SIZE_MAX - 4 - e->value_len - e->name_len)
     return AZC_ERR_NOMEM;
   /* @p value may point into the old block (folding a header into itself): realloc may move it. */
