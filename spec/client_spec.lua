@@ -332,6 +332,20 @@ for _, driver in ipairs({ "lua", "native" }) do
 end
 
 describe("PipelineClient", function()
+   it("consults a scheduler's in_scheduler hook on the native fast path", function()
+      local pipeline = require("azure.core.pipeline")
+      local default, asked = pipeline.in_scheduler, 0
+      local c = core.PipelineClient.new(helper.url(""), { retry_total = 0 })
+      assert.equal(200, assert(c:send_request(c:get("/echo"))).status_code)
+      pipeline.in_scheduler = function() asked = asked + 1; return false end
+      local ok, res = pcall(c.send_request, c, c:get("/echo"))
+      pipeline.in_scheduler = default
+      assert.is_true(ok)
+      assert.equal(200, res.status_code)
+      assert.is_true(asked >= 1)
+      c:close()
+   end)
+
    it("sends the default headers: user agent with the app id, a request id", function()
       local c = core.PipelineClient.new(helper.url(""), { user_agent = "myapp/1.0",
          headers = { ["X-Default"] = "d" } })

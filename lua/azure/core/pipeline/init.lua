@@ -19,7 +19,13 @@ M.PipelineContext = { new = context.new }
 
 --- Hook for schedulers (azure.core.aio sets it): true when the current code runs inside a
 -- scheduler task, where only the Lua driver may be used.
-M.in_scheduler = function() return false end
+local function no_scheduler() return false end
+M.in_scheduler = no_scheduler
+-- Is a scheduler task running? The default hook is not called (_send inlines this test).
+local function scheduled()
+   local f = M.in_scheduler
+   return f ~= no_scheduler and f()
+end
 
 local function is_curl(t)
    local mt = type(t) == "userdata" and getmetatable(t)
@@ -79,7 +85,7 @@ local function choose(self, options)
    elseif d ~= nil then
       error("driver must be \"native\" or \"lua\"", 3)
    end
-   if self._curl and not self._native:has_host_send() and not M.in_scheduler() then
+   if self._curl and not self._native:has_host_send() and not scheduled() then
       return "native"
    end
    return "lua"
@@ -145,7 +151,7 @@ function Pipeline:_send(request, options)
       if not ok then return nil, perr end
    end
    if self._fast and (options == nil or (options.driver == nil and options.headers == nil))
-      and not M.in_scheduler() then
+      and (M.in_scheduler == no_scheduler or not M.in_scheduler()) then -- not scheduled()
       return self._native:_send_native(request, options, self._transport, true)
    end
    local run, res, err = start(self, request, options, true)
