@@ -1,31 +1,50 @@
 -- Median table of bench/run.sh's runs, as ratios to raw libcurl.
+-- Two estimates of each ratio: the ratio of the medians, and the median of the per-round ratios
+-- (each client against raw libcurl measured in the same round, seconds apart). CPU time on a
+-- shared VM drifts by tens of percent within minutes; pairing by round cancels that drift.
 local path, n = arg[1], tonumber(arg[2])
 local rows, order = {}, {}
 for line in io.lines(path) do
-   local name = line:match("^(%S+)")
+   local name, round = line:match("^(%S+) round=(%d+)")
    local secs, cpu = tonumber(line:match("seconds=([%d.]+)")), tonumber(line:match("cpu=([%d.]+)"))
    if name and secs and cpu then
-      if not rows[name] then rows[name] = { rps = {}, cpu = {} }; order[#order + 1] = name end
+      if not rows[name] then
+         rows[name] = { rps = {}, cpu = {}, by_round = {} }; order[#order + 1] = name
+      end
       table.insert(rows[name].rps, n / secs)
       table.insert(rows[name].cpu, cpu / n * 1e6)
+      rows[name].by_round[round] = { rps = n / secs, cpu = cpu / n * 1e6 }
    end
 end
 local function median(t)
-   table.sort(t)
-   local m = #t
+   local s = {}
+   for i, v in ipairs(t) do s[i] = v end
+   table.sort(s)
+   local m = #s
    if m == 0 then return 0 end
-   return m % 2 == 1 and t[(m + 1) / 2] or (t[m / 2] + t[m / 2 + 1]) / 2
+   return m % 2 == 1 and s[(m + 1) / 2] or (s[m / 2] + s[m / 2 + 1]) / 2
+end
+-- median over the rounds both ran of a's field / b's (a failed run leaves its round out)
+local function paired(a, b, field)
+   local r = {}
+   for round, x in pairs(a.by_round) do
+      local y = b.by_round[round]
+      if y then r[#r + 1] = x[field] / y[field] end
+   end
+   return median(r)
 end
 local base = rows.curl_raw
 local brps, bcpu = median(base.rps), median(base.cpu)
-print(("%d sequential keep-alive GETs of a 99-byte body, median of %d runs"):format(n, #base.rps))
+print(("%d sequential keep-alive GETs of a 99-byte body, %d interleaved rounds"):format(n, #base.rps))
 local hdr = rows.curl_headers
 local hcpu = hdr and median(hdr.cpu)
-print("| client | req/s | x libcurl req/s | CPU us/req | x libcurl CPU | x libcurl+headers CPU |")
-print("|---|---|---|---|---|---|")
+print("| client | req/s | x libcurl req/s | CPU us/req | x libcurl CPU | x libcurl+headers CPU "
+   .. "| per-round x libcurl req/s | per-round x libcurl CPU |")
+print("|---|---|---|---|---|---|---|---|")
 for _, name in ipairs(order) do
    local r = rows[name]
    local rps, cpu = median(r.rps), median(r.cpu)
-   print(("| %s | %.0f | %.2f | %.1f | %.2f | %s |"):format(name, rps, rps / brps, cpu, cpu / bcpu,
-      hcpu and ("%.2f"):format(cpu / hcpu) or "-"))
+   print(("| %s | %.0f | %.2f | %.1f | %.2f | %s | %.2f | %.3f |"):format(name, rps, rps / brps,
+      cpu, cpu / bcpu, hcpu and ("%.2f"):format(cpu / hcpu) or "-", paired(r, base, "rps"),
+      paired(r, base, "cpu")))
 end

@@ -4,7 +4,8 @@
 # azure-core sends (bench/curl_headers.c: libcurl's own cost of those headers), the library's C
 # pipeline with no Lua (bench/c_pipeline.c), the default PipelineClient with the native driver,
 # and the same with the Lua driver. Rounds are interleaved; medians are reported as ratios to raw
-# libcurl (req/s, and CPU per request from each client's own loop timing).
+# libcurl (req/s, and CPU per request from each client's own loop timing), both as ratios of
+# medians and as medians of the per-round ratios (drift between rounds cancels).
 #   sh bench/run.sh                 # N=20000 RUNS=5
 #   N=5000 RUNS=3 sh bench/run.sh   # quicker
 #   INSTR=1 sh bench/run.sh         # also instructions per request under callgrind
@@ -43,10 +44,10 @@ URL=http://127.0.0.1:18080/small
 export LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;;" LUA_CPATH="$ROOT/build/lua5.4/?.so;;"
 RES="$WORK/runs.tsv"
 : >"$RES"
-measure() { # name cmd...
+measure() { # name cmd... (round $r)
   name=$1; shift
   out=$("$@" 2>"$WORK/err.txt") || { echo "$name failed: $(cat "$WORK/err.txt")" >&2; return; }
-  echo "$name $out" >>"$RES"
+  echo "$name round=$r $out" >>"$RES"
 }
 curl -s -o /dev/null "$URL?[1-200]"
 for r in $(seq "$RUNS"); do
