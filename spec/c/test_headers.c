@@ -187,6 +187,38 @@ static void test_non_ascii_not_folded(void) {
   azc_headers_unref(h);
 }
 
+static void test_fold_every_length(void) {
+  /* names of 1..40 bytes (the hash reads 8 at a time, then a tail): found in the other case,
+   * with the index (> 4 entries) and without; names that differ only by bytes the hash folds
+   * together ('@' and '`', '[' and '{') stay apart */
+  azc_headers *h = azc_headers_new();
+  char up[48], low[48], val[8];
+  size_t len, i;
+  for (len = 1; len <= 40; len++) {
+    for (i = 0; i < len; i++) {
+      up[i] = (char)('A' + (len + i) % 26);
+      low[i] = (char)(up[i] + 32);
+    }
+    up[len] = low[len] = '\0';
+    snprintf(val, sizeof val, "%u", (unsigned)len);
+    CHECK_INT(set(h, up, val), AZC_OK);
+    CHECK_STR(get(h, low), val);
+  }
+  for (len = 1; len <= 40; len++) {
+    for (i = 0; i < len; i++)
+      low[i] = (char)('a' + (len + i) % 26);
+    low[len] = '\0';
+    snprintf(val, sizeof val, "%u", (unsigned)len);
+    CHECK_STR(get(h, low), val);
+  }
+  CHECK_INT(set(h, "x-a@b-long-name", "at"), AZC_OK);
+  CHECK_INT(set(h, "X-A`B-LONG-NAME", "tick"), AZC_OK);
+  CHECK_STR(get(h, "x-a@b-long-name"), "at");
+  CHECK_STR(get(h, "x-a`b-long-name"), "tick");
+  CHECK_INT((int)azc_headers_count(h), 42);
+  azc_headers_unref(h);
+}
+
 static void test_refcount_and_copy(void) {
   azc_headers *h = azc_headers_new(), *c;
   set(h, "A", "1");
@@ -373,6 +405,7 @@ int main(void) {
   CTEST_RUN(test_rejects_injection);
   CTEST_RUN(test_values_nul_terminated_and_lengths);
   CTEST_RUN(test_non_ascii_not_folded);
+  CTEST_RUN(test_fold_every_length);
   CTEST_RUN(test_refcount_and_copy);
   CTEST_RUN(test_clear);
   CTEST_RUN(test_iteration_skips_tombstones_and_remove_while_iterating);

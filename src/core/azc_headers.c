@@ -41,25 +41,32 @@ struct azc_headers {
 };
 
 static uint32_t name_hash(const char *s, size_t len) {
-  /* FNV-1a over the ASCII-lowercased bytes, so "Accept" and "ACCEPT" collide on purpose. */
-  uint32_t h = 2166136261u;
-  size_t i;
-  for (i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 'A' && c <= 'Z')
-      c = (unsigned char)(c + 32);
-    h ^= c;
-    h *= 16777619u;
+  /* Eight bytes at a time, each ORed with 0x20: ASCII letters fold to lower case, so names that
+   * are equal ignoring case hash alike ("Accept", "ACCEPT"). Other bytes may fold together too;
+   * that is only a collision, which the equality test settles. A byte loop with a branch per
+   * letter cost ~8 instructions a byte, and every request hashes a dozen names. */
+  const uint64_t fold = 0x2020202020202020u, k = 0xff51afd7ed558ccdu;
+  uint64_t h = 0x9e3779b97f4a7c15u ^ (uint64_t)len, w;
+  while (len >= 8) {
+    memcpy(&w, s, 8);
+    h = (h ^ (w | fold)) * k;
+    s += 8;
+    len -= 8;
   }
-  return h;
+  if (len) {
+    w = 0;
+    memcpy(&w, s, len);
+    h = (h ^ (w | fold)) * k;
+  }
+  h ^= h >> 32;
+  h *= k;
+  return (uint32_t)(h ^ (h >> 29));
 }
 
 static int has_bad_byte(const char *s, size_t len) {
-  size_t i;
-  for (i = 0; i < len; i++)
-    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
-      return 1;
-  return 0;
+  /* three vectorised scans instead of a byte loop with three compares: a user agent is ~100
+   * bytes and every request sets one */
+  return len && (memchr(s, '\r', len) || memchr(s, '\n', len) || memchr(s, '\0', len));
 }
 
 /* Index slot of the live entry named @p name, or the empty slot where a probe ended. */
