@@ -398,8 +398,8 @@ static int l_run_popped(lua_State *L) {
   size_t n;
   const char *k = luaL_checklstring(L, 2, &n);
   int key = azc_opt_lookup(k, n);
-  azc_options *o = azc_run_options(b->run);
-  lua_pushboolean(L, key >= 0 && o->v[key].type != AZC_OPTV_ABSENT && o->v[key].popped);
+  const azc_optval *v = key >= 0 ? azc_options_given(azc_run_options(b->run), (azc_opt)key) : NULL;
+  lua_pushboolean(L, v && v->type != AZC_OPTV_ABSENT && v->popped);
   return 1;
 }
 

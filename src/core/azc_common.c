@@ -137,11 +137,10 @@ int azc__ieq(const char *a, size_t alen, const char *b, size_t blen) {
     return 0;
   for (i = 0; i < alen; i++) {
     unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-    if (x >= 'A' && x <= 'Z')
-      x = (unsigned char)(x + 32);
-    if (y >= 'A' && y <= 'Z')
-      y = (unsigned char)(y + 32);
-    if (x != y)
+    if (x == y)
+      continue; /* the usual case: names are mostly written alike */
+    x |= 0x20; /* equal ignoring case only when both fold to the same letter */
+    if (x != (y | 0x20) || x < 'a' || x > 'z')
       return 0;
   }
   return 1;

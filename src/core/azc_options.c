@@ -50,26 +50,49 @@ int azc_opt_lookup(const char *name, size_t len) {
   return -1;
 }
 
-void azc_options_init(azc_options *o) { memset(o, 0, sizeof *o); }
+/* one bit per key in azc_options.present */
+typedef char azc__options_mask_fits[AZC_OPT__COUNT <= 32 ? 1 : -1];
+
+#define BIT(key) ((uint32_t)1 << (key))
+
+/* Every run starts with empty options: only the mask is written, not the ~1 KiB of values. */
+void azc_options_init(azc_options *o) { o->present = 0; }
 
 static void reset(azc_optval *v) {
   free(v->str);
   azc_headers_unref(v->headers);
-  memset(v, 0, sizeof *v);
 }
 
 void azc_options_clear(azc_options *o) {
+  uint32_t m = o->present;
   int i;
-  for (i = 0; i < AZC_OPT__COUNT; i++)
-    if (o->v[i].type != AZC_OPTV_ABSENT) /* absent values own nothing: every run clears */
+  for (i = 0; m; i++, m >>= 1)
+    if (m & 1)
       reset(&o->v[i]);
+  o->present = 0;
 }
 
+void azc_options_move(azc_options *dst, azc_options *src) {
+  uint32_t m = src->present;
+  int i;
+  for (i = 0; m; i++, m >>= 1)
+    if (m & 1)
+      dst->v[i] = src->v[i];
+  dst->present = src->present;
+  src->present = 0;
+}
+
+/* The entry for @p key, emptied (its old value freed) and marked present. */
 static azc_optval *slot(azc_options *o, azc_opt key) {
+  azc_optval *v;
   if ((int)key < 0 || key >= AZC_OPT__COUNT)
     return NULL;
-  reset(&o->v[key]);
-  return &o->v[key];
+  v = &o->v[key];
+  if (o->present & BIT(key))
+    reset(v);
+  memset(v, 0, sizeof *v);
+  o->present |= BIT(key);
+  return v;
 }
 
 azc_code azc_options_set_none(azc_options *o, azc_opt key) {
@@ -118,9 +141,13 @@ azc_code azc_options_set_headers(azc_options *o, azc_opt key, azc_headers *h) {
   return AZC_OK;
 }
 
+const azc_optval *azc_options_given(const azc_options *o, azc_opt key) {
+  return (int)key >= 0 && key < AZC_OPT__COUNT && (o->present & BIT(key)) ? &o->v[key] : NULL;
+}
+
 int azc_options_has(const azc_options *o, azc_opt key) {
-  return (int)key >= 0 && key < AZC_OPT__COUNT && o->v[key].type != AZC_OPTV_ABSENT &&
-         !o->v[key].popped;
+  const azc_optval *v = azc_options_given(o, key);
+  return v && v->type != AZC_OPTV_ABSENT && !v->popped;
 }
 
 const azc_optval *azc_options_get(const azc_options *o, azc_opt key) {

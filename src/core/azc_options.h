@@ -67,8 +67,13 @@ typedef struct azc_optval {
   azc_headers *headers;
 } azc_optval;
 
-/** @brief The options of one run. Plain struct: embed it, init, fill, clear. */
+/**
+ * @brief The options of one run. Plain struct: embed it, init, fill, clear. Only the entries
+ * whose bit is set in @c present are initialised (init touches one word, not the whole array):
+ * read values through the functions below, never v[] directly.
+ */
 typedef struct azc_options {
+  uint32_t present; /**< bit k: v[k] holds a value (given; maybe popped) */
   azc_optval v[AZC_OPT__COUNT];
 } azc_options;
 
@@ -77,8 +82,10 @@ const char *azc_opt_name(azc_opt key);
 /** @brief Key for a name, or -1 when the core does not know it. */
 int azc_opt_lookup(const char *name, size_t len);
 
-/** @brief Zero the options (every key absent). */
+/** @brief Make every key absent (the options own nothing). */
 void azc_options_init(azc_options *o);
+/** @brief Move @p src's values into @p dst (which must own nothing); @p src is left empty. */
+void azc_options_move(azc_options *dst, azc_options *src);
 /** @brief Free owned values and zero. */
 void azc_options_clear(azc_options *o);
 
@@ -98,6 +105,8 @@ int azc_options_has(const azc_options *o, azc_opt key);
 const azc_optval *azc_options_pop(azc_options *o, azc_opt key);
 /** @brief Read without popping (NULL when absent or popped). */
 const azc_optval *azc_options_get(const azc_options *o, azc_opt key);
+/** @brief The value as given, popped or not (NULL when absent). */
+const azc_optval *azc_options_given(const azc_options *o, azc_opt key);
 
 #ifdef __cplusplus
 }

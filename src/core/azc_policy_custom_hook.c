@@ -38,7 +38,7 @@ static azc_action hook_on_response(azc_policy *self, azc_run *run, void *state,
                                    azc_error *out_err) {
   const hook_impl *im = self->impl;
   azc_action a = {AZC_ACTION_CONTINUE, 0};
-  const azc_optval *v = &azc_run_options(run)->v[AZC_OPT_RAW_RESPONSE_HOOK];
+  const azc_optval *v = azc_options_given(azc_run_options(run), AZC_OPT_RAW_RESPONSE_HOOK);
   void *host = azc_run_host(run);
   int which = AZC_CUSTOM_HOOK_NONE;
   (void)state;

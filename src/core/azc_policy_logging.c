@@ -195,9 +195,9 @@ static void emit_failure(const log_impl *c, azc_run *run, const char *logger, co
  * attempt, still read on later ones: azure-core keeps it in the context) or the policy's own. */
 static const char *run_logger(const log_impl *c, azc_run *run, int *out_maybe) {
   azc_options *o = azc_run_options(run);
-  const azc_optval *v = &o->v[AZC_OPT_LOGGER];
+  const azc_optval *v = azc_options_given(o, AZC_OPT_LOGGER);
   azc_options_pop(o, AZC_OPT_LOGGER);
-  if (v->type == AZC_OPTV_STRING && v->str) {
+  if (v && v->type == AZC_OPTV_STRING && v->str) {
     *out_maybe = 1; /* only the host knows that logger's level */
     return v->str;
   }

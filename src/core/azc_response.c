@@ -208,8 +208,8 @@ const char *azc_response_header(azc_response *r, const char *name, size_t name_l
     while (p < end && !present) {
       const char *eol = memchr(p, '\n', (size_t)(end - p));
       size_t n = (size_t)(eol - p);
-      if ((n > name_len && azc__ieq(p, name_len, name, name_len) &&
-           (p[name_len] == ':' || is_ws(p[name_len]))) ||
+      if ((n > name_len && (p[name_len] == ':' || is_ws(p[name_len])) &&
+           azc__ieq(p, name_len, name, name_len)) ||
           (n && is_ws(p[0])))
         present = 1; /* a continuation line may belong to it: parse to be exact */
       p = eol + 1;

@@ -145,8 +145,8 @@ azc_run *azc_run_new(azc_pipeline *pl, azc_request *req, azc_options *opts) {
   }
   r->ctx->refs = 1;
   if (opts) {
-    r->opts = *opts; /* moved: the caller's struct no longer owns the values */
-    azc_options_init(opts);
+    azc_options_init(&r->opts);
+    azc_options_move(&r->opts, opts); /* the caller's struct no longer owns the values */
   } else {
     azc_options_init(&r->opts);
   }
