@@ -85,8 +85,8 @@ static outcome run_policies(azc_policy *const *pols, size_t n, azc_request *req,
     azc_response_unref(resp);
   }
   for (i = 0; i < AZC_OPT__COUNT; i++) {
-    const azc_optval *v = &azc_run_options(run)->v[i];
-    o.popped[i] = v->type != AZC_OPTV_ABSENT && v->popped;
+    const azc_optval *v = azc_options_given(azc_run_options(run), (azc_opt)i);
+    o.popped[i] = v && v->type != AZC_OPTV_ABSENT && v->popped;
   }
   azc_run_free(run);
   azc_pipeline_unref(pl);

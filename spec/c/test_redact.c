@@ -146,8 +146,10 @@ static int run_one(azc_policy *p, azc_options *opts, int status, const char *bod
     break;
   }
   flag = azc_run_flag(run, AZC_CTX_LOGGING_ENABLE);
-  if (popped)
-    *popped = azc_run_options(run)->v[AZC_OPT_LOGGING_ENABLE].popped;
+  if (popped) {
+    const azc_optval *v = azc_options_given(azc_run_options(run), AZC_OPT_LOGGING_ENABLE);
+    *popped = v && v->popped;
+  }
   azc_response_unref(azc_run_take_response(run));
   azc_run_free(run);
   azc_request_unref(req);
