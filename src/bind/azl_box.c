@@ -57,7 +57,8 @@ void *azl_box_test(lua_State *L, int idx, const azl_type *t) {
 void *azl_box_check(lua_State *L, int idx, const azl_type *t) {
   void *b = azl_box_test(L, idx, t);
   if (!b)
-    luaL_argerror(L, idx, lua_pushfstring(L, "%s expected, got %s", t->name, luaL_typename(L, idx)));
+    luaL_argerror(L, idx,
+                  lua_pushfstring(L, "%s expected, got %s", t->name, luaL_typename(L, idx)));
   return b;
 }
 

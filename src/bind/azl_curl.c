@@ -303,10 +303,14 @@ static int l_xfer_close(lua_State *L) {
 
 void azl_curl_open(lua_State *L) {
   static const luaL_Reg meta[] = {{"__gc", l_close}, {"__close", l_close}, {NULL, NULL}};
-  static const luaL_Reg methods[] = {{"_send", l_send},         {"_start", l_start},
-                                     {"close", l_close},        {"is_closed", l_is_closed},
-                                     {"block_size", l_block_size}, {"sleep", l_sleep},
-                                     {"_check_options", l_check_options}, {NULL, NULL}};
+  static const luaL_Reg methods[] = {{"_send", l_send},
+                                     {"_start", l_start},
+                                     {"close", l_close},
+                                     {"is_closed", l_is_closed},
+                                     {"block_size", l_block_size},
+                                     {"sleep", l_sleep},
+                                     {"_check_options", l_check_options},
+                                     {NULL, NULL}};
   static const luaL_Reg xmeta[] = {{"__gc", l_xfer_close}, {"__close", l_xfer_close}, {NULL, NULL}};
   static const luaL_Reg xmethods[] = {{"run", l_xfer_run},
                                       {"feed", l_xfer_feed},

@@ -139,7 +139,7 @@ int azc__ieq(const char *a, size_t alen, const char *b, size_t blen) {
     unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
     if (x == y)
       continue; /* the usual case: names are mostly written alike */
-    x |= 0x20; /* equal ignoring case only when both fold to the same letter */
+    x |= 0x20;  /* equal ignoring case only when both fold to the same letter */
     if (x != (y | 0x20) || x < 'a' || x > 'z')
       return 0;
   }
