@@ -77,7 +77,9 @@ azc_code azl_run_host_hook(void *host, azc_run *run, azc_policy *p, int hook, az
 
 /* azl_options.c: per-call options. Fills the core options from the table at @p idx (nil: none;
  * stream defaults to false when asked) and, with @p send, the transport's own keys too, in one
- * pass when no value needs an allocation. A misuse raises before anything is allocated. */
+ * pass when no value needs an allocation. A misuse raises before anything is allocated. With
+ * @p send (the native fast path, whose options live on the C stack) per-call headers raise:
+ * their values are checked while copied, so they are read only into a run's own options. */
 void azl_options_read(lua_State *L, int idx, azc_options *o, azc_send_options *send,
                       int stream_default_false);
 /* 1 for keys whose value stays with the host (hook functions): the core keeps only "given". */

@@ -151,6 +151,8 @@ void azl_options_read(lua_State *L, int idx, azc_options *o, azc_send_options *s
         if (key >= 0) {
           if ((want = bad_type(L, key, v)) != NULL)
             luaL_error(L, "option '%s' must be %s, got %s", k, want, luaL_typename(L, v));
+          if (send && key == AZC_OPT_HEADERS && allocates(L, key, v))
+            luaL_error(L, "per-call headers take the general path, not _send_native");
           if (allocates(L, key, v))
             deferred = 1;
           else
@@ -161,7 +163,9 @@ void azl_options_read(lua_State *L, int idx, azc_options *o, azc_send_options *s
       }
       lua_pop(L, 1);
     }
-    /* Second pass, only when needed: the values that allocate (nothing raises but memory) */
+    /* Second pass, only when needed: the values that allocate. Only memory, or a bad value
+     * inside per-call headers, raises here; headers are only read where the run owns the
+     * options (l_run_new): with @p send (the fast path, options on the C stack) they raised. */
     if (deferred) {
       lua_pushnil(L);
       while (lua_next(L, idx)) {
