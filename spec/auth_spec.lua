@@ -331,7 +331,7 @@ for _, driver in ipairs({ "native", "lua" }) do
                policies.BearerTokenCredentialPolicy.new(cred, "s")),
                "/auth/claims?claims=" .. CLAIMS_B64)
             assert.is_nil(res)
-            assert.is_true(err:is("ClientAuthenticationError"))
+            assert.is_true(err:is("ClientAuthenticationError"), tostring(err))
             assert.equal(original, err.inner_exception)
             assert.equal(401, err.cause.status_code)
             assert.matches("no route to the IdP", tostring(err), 1, true)
