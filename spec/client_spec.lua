@@ -332,6 +332,21 @@ for _, driver in ipairs({ "lua", "native" }) do
 end
 
 describe("PipelineClient", function()
+   -- A client nobody else references is collectable once its own frame is gone; its __gc
+   -- closes the transport. A full collection in the middle of the call must not close it.
+   for _, driver in ipairs({ "native", "lua" }) do
+      it("a client referenced only by its call is not closed under it (" .. driver .. ")",
+         function()
+            local P = policies.SansIOHTTPPolicy:extend()
+            function P:on_request() collectgarbage("collect"); collectgarbage("collect") end
+            local res, err = core.PipelineClient.new(helper.url(""), { driver = driver,
+               per_call_policies = { P.new() } }):send_request(rest.HttpRequest.new("GET",
+               helper.url("/echo")))
+            assert.is_nil(err)
+            assert.equal(200, res.status_code)
+         end)
+   end
+
    it("consults a scheduler's in_scheduler hook on the native fast path", function()
       local pipeline = require("azure.core.pipeline")
       local default, asked = pipeline.in_scheduler, 0

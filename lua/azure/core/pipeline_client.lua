@@ -199,13 +199,19 @@ end
 -- the PipelineResponse.
 -- @return HttpResponse (or PipelineResponse), or nil and an error object
 function Client:send_request(request, options)
+   -- Not tail calls: this frame keeps the client alive during the call. A client referenced
+   -- by nothing else would otherwise be collectable mid-call, and its __gc closes the transport
+   -- the call is still using.
+   local res, err
    if options and options._return_pipeline_response then
       local o = {}
       for k, v in pairs(options) do if k ~= "_return_pipeline_response" then o[k] = v end end
       if o.stream == nil then o.stream = false end
-      return self.pipeline:run(request, o)
+      res, err = self.pipeline:run(request, o)
+   else
+      res, err = self.pipeline:_send(request, options)
    end
-   return self.pipeline:_send(request, options)
+   return res, err
 end
 
 --- Close the client's pipeline and transport (idempotent).
