@@ -27,21 +27,26 @@
  * type, its metatable registered under both the name and the descriptor. */
 typedef struct azl_type {
   const char *name; /* the metatable's registry name and __name */
-  char methods_key; /* its address keys the type's __methods table in the registry */
 } azl_type;
 /* Make the type's metatable (left on the stack); 0, and the existing one, when it exists. */
 int azl_box_metatable(lua_State *L, const azl_type *t);
 /* With the metatable at -2 and a methods table at -1: the table becomes the type's __methods
- * (what its __index falls back to, and native.set_methods extends); pops it. */
-void azl_box_methods(lua_State *L, const azl_type *t);
+ * (what native.set_methods extends) and, with @p index, __index is that function closed over the
+ * table (azl_box_method reads it); pops the table. */
+void azl_box_methods(lua_State *L, lua_CFunction index);
 /* Push a new box of @p size bytes (its type word set, the rest unset) with the type's
  * metatable; @p nuv user values on Lua 5.4, the one uservalue slot elsewhere. */
 void *azl_box_new(lua_State *L, const azl_type *t, size_t size, int nuv);
+/* azl_box_new for an object owning @p footprint bytes of C memory: counted first with
+ * azl_gc_account, through the record the metatable keeps (no second registry lookup). */
+void *azl_box_new_counted(lua_State *L, const azl_type *t, size_t size, int nuv,
+                          size_t footprint);
 /* The box at @p idx when it is of type @p t, else NULL (test) or an argument error (check). */
 void *azl_box_test(lua_State *L, int idx, const azl_type *t);
 void *azl_box_check(lua_State *L, int idx, const azl_type *t);
-/* Push the type's method named by the key at @p key_idx (nil when none); returns its type. */
-int azl_box_method(lua_State *L, const azl_type *t, int key_idx);
+/* In an __index made by azl_box_methods: push the method named by the key at @p key_idx (nil
+ * when none); returns its type. */
+int azl_box_method(lua_State *L, int key_idx);
 
 /* Module sections, each registering its functions into the module table at the stack top. */
 void azl_headers_open(lua_State *L);
@@ -56,6 +61,10 @@ void azl_pipeline_open(lua_State *L);
  * the file). Call before pushing the object; azl_gc_open makes the per-state accumulator. */
 void azl_gc_open(lua_State *L);
 void azl_gc_account(lua_State *L, size_t bytes);
+/* The same with the per-state record already at hand (azl_gc_push_state pushes it; NULL: no-op);
+ * box metatables keep it, see azl_box_new_counted. */
+void azl_gc_push_state(lua_State *L);
+void azl_gc_account_with(lua_State *L, void *state, size_t bytes);
 
 /* azl_run.c: the PipelineRun userdata (opened by azl_pipeline_open). */
 typedef struct azl_run_box {

@@ -7,7 +7,8 @@
  * box instead starts with the address of its type's static descriptor, so a check is a type test,
  * a length test and one compare. The metatable is still registered under the type's name (so
  * __name is set and the Lua facades can compare it), and also under the descriptor's address,
- * where making a box finds it with one raw lookup.
+ * where making a box finds it with one raw lookup. A type's __index closure holds its methods
+ * table as an upvalue, so a method call (res:close()) looks nothing up in the registry.
  */
 #include "azl.h"
 
@@ -21,18 +22,33 @@ int azl_box_metatable(lua_State *L, const azl_type *t) {
   lua_pushlightuserdata(L, (void *)t);
   lua_pushvalue(L, -2);
   lua_rawset(L, LUA_REGISTRYINDEX);
+  azl_gc_push_state(L); /* mt[1]: the collector record, for azl_box_new_counted */
+  lua_rawseti(L, -2, 1);
   return 1;
 }
 
-void azl_box_methods(lua_State *L, const azl_type *t) {
-  lua_pushlightuserdata(L, (void *)&t->methods_key);
-  lua_pushvalue(L, -2);
-  lua_rawset(L, LUA_REGISTRYINDEX);
+void azl_box_methods(lua_State *L, lua_CFunction index) {
+  if (index) {
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, index, 1); /* the methods as its upvalue: see azl_box_method */
+    lua_setfield(L, -3, "__index");
+  }
   lua_setfield(L, -2, "__methods");
 }
 
-void *azl_box_new(lua_State *L, const azl_type *t, size_t size, int nuv) {
+static void *make(lua_State *L, const azl_type *t, size_t size, int nuv, int counted,
+                  size_t footprint) {
   box_head *b;
+  lua_pushlightuserdata(L, (void *)t);
+  lua_rawget(L, LUA_REGISTRYINDEX); /* the metatable */
+  if (counted) {
+    /* before the box exists: a collection this asks for cannot see (and promote) it */
+    void *st;
+    lua_rawgeti(L, -1, 1);
+    st = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    azl_gc_account_with(L, st, footprint);
+  }
 #if LUA_VERSION_NUM >= 504
   b = lua_newuserdatauv(L, size, nuv);
 #else
@@ -40,10 +56,18 @@ void *azl_box_new(lua_State *L, const azl_type *t, size_t size, int nuv) {
   b = lua_newuserdata(L, size);
 #endif
   b->type = t;
-  lua_pushlightuserdata(L, (void *)t);
-  lua_rawget(L, LUA_REGISTRYINDEX);
+  lua_insert(L, -2);
   lua_setmetatable(L, -2);
   return b;
+}
+
+void *azl_box_new(lua_State *L, const azl_type *t, size_t size, int nuv) {
+  return make(L, t, size, nuv, 0, 0);
+}
+
+void *azl_box_new_counted(lua_State *L, const azl_type *t, size_t size, int nuv,
+                          size_t footprint) {
+  return make(L, t, size, nuv, 1, footprint);
 }
 
 void *azl_box_test(lua_State *L, int idx, const azl_type *t) {
@@ -62,17 +86,8 @@ void *azl_box_check(lua_State *L, int idx, const azl_type *t) {
   return b;
 }
 
-int azl_box_method(lua_State *L, const azl_type *t, int key_idx) {
-  key_idx = azl_absindex(L, key_idx);
-  lua_pushlightuserdata(L, (void *)&t->methods_key);
-  lua_rawget(L, LUA_REGISTRYINDEX);
-  if (!lua_istable(L, -1)) {
-    lua_pop(L, 1);
-    lua_pushnil(L);
-    return LUA_TNIL;
-  }
+int azl_box_method(lua_State *L, int key_idx) {
   lua_pushvalue(L, key_idx);
-  lua_rawget(L, -2);
-  lua_remove(L, -2);
+  lua_rawget(L, lua_upvalueindex(1));
   return lua_type(L, -1);
 }

@@ -19,7 +19,7 @@ typedef struct {
   azc_xfer *x;
 } xfer_box;
 
-static const azl_type curl_type = {AZL_CURL_MT, 0}, xfer_type = {AZL_XFER_MT, 0};
+static const azl_type curl_type = {AZL_CURL_MT}, xfer_type = {AZL_XFER_MT};
 
 static azc_curl *check_open(lua_State *L, int idx) {
   curl_box *b = azl_box_check(L, idx, &curl_type);
@@ -322,7 +322,7 @@ void azl_curl_open(lua_State *L) {
   azl_newlib(L, methods);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "__index");
-  azl_box_methods(L, &curl_type);
+  azl_box_methods(L, NULL);
   lua_pop(L, 1);
   azl_box_metatable(L, &xfer_type);
   azl_setfuncs(L, xmeta, 0);

@@ -96,13 +96,14 @@ static void small_object(lua_State *L, gc_state *st) {
     lua_gc(L, LUA_GCSTEP, 0); /* one minor collection */
 }
 
-void azl_gc_account(lua_State *L, size_t bytes) {
-  gc_state *st;
-  size_t kb;
+void azl_gc_push_state(lua_State *L) {
   lua_pushlightuserdata(L, (void *)&STATE_KEY);
   lua_rawget(L, LUA_REGISTRYINDEX);
-  st = lua_touserdata(L, -1);
-  lua_pop(L, 1);
+}
+
+void azl_gc_account_with(lua_State *L, void *state, size_t bytes) {
+  gc_state *st = state;
+  size_t kb;
   if (!st)
     return;
   if (bytes < MIN_COUNTED) {
@@ -116,4 +117,12 @@ void azl_gc_account(lua_State *L, size_t bytes) {
   st->bytes &= 1023;
   if (running(L))
     lua_gc(L, LUA_GCSTEP, kb > 1048576 ? 1048576 : (int)kb);
+}
+
+void azl_gc_account(lua_State *L, size_t bytes) {
+  void *st;
+  azl_gc_push_state(L);
+  st = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  azl_gc_account_with(L, st, bytes);
 }

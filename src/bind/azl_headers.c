@@ -11,7 +11,7 @@ typedef struct {
   azc_headers *h;
 } headers_box;
 
-static const azl_type azl_headers_type = {AZL_HEADERS_MT, 0};
+static const azl_type azl_headers_type = {AZL_HEADERS_MT};
 
 static azc_headers *check(lua_State *L, int idx) {
   headers_box *b = azl_box_check(L, idx, &azl_headers_type);
@@ -234,7 +234,7 @@ static int l_index(lua_State *L) {
   if (lua_type(L, 2) != LUA_TSTRING)
     return 0;
   /* methods win over a header of the very same (lower-case) name */
-  if (azl_box_method(L, &azl_headers_type, 2) != LUA_TNIL)
+  if (azl_box_method(L, 2) != LUA_TNIL)
     return 1;
   lua_pop(L, 1);
   n = lua_tolstring(L, 2, &nl);
@@ -308,10 +308,13 @@ static int l_new(lua_State *L) {
 }
 
 void azl_headers_open(lua_State *L) {
-  static const luaL_Reg meta[] = {{"__index", l_index},     {"__newindex", l_newindex},
-                                  {"__len", l_len},         {"__pairs", l_pairs},
-                                  {"__tostring", l_tostring}, {"__gc", l_gc},
-                                  {"__eq", l_eq},           {NULL, NULL}};
+  static const luaL_Reg meta[] = {{"__newindex", l_newindex},
+                                  {"__len", l_len},
+                                  {"__pairs", l_pairs},
+                                  {"__tostring", l_tostring},
+                                  {"__gc", l_gc},
+                                  {"__eq", l_eq},
+                                  {NULL, NULL}};
   static const luaL_Reg fns[] = {{"get", l_get},           {"pop", l_pop},
                                  {"items", l_items},       {"lowerkey_items", l_lowerkey_items},
                                  {"keys", l_keys},         {"copy", l_copy},
@@ -320,7 +323,7 @@ void azl_headers_open(lua_State *L) {
   azl_box_metatable(L, &azl_headers_type);
   azl_setfuncs(L, meta, 0);
   azl_newlib(L, fns);
-  azl_box_methods(L, &azl_headers_type);
+  azl_box_methods(L, l_index);
   lua_pop(L, 1);
   lua_pushcfunction(L, l_new);
   lua_setfield(L, -2, "Headers");

@@ -18,7 +18,7 @@ typedef struct {
   int all_native; /* no Lua policy: a run calls no Lua, so it needs no Lua object */
 } pipeline_box;
 
-static const azl_type pipeline_type = {AZL_PIPELINE_MT, 0};
+static const azl_type pipeline_type = {AZL_PIPELINE_MT};
 
 
 static pipeline_box *check_pipeline(lua_State *L, int idx) {

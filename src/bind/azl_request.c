@@ -15,7 +15,7 @@ typedef struct {
   azc_request *r;
 } request_box;
 
-static const azl_type azl_request_type = {AZL_REQUEST_MT, 0};
+static const azl_type azl_request_type = {AZL_REQUEST_MT};
 
 azc_request *azl_request_test(lua_State *L, int idx) {
   request_box *b = azl_box_test(L, idx, &azl_request_type);
@@ -29,8 +29,7 @@ azc_request *azl_request_check(lua_State *L, int idx) {
 
 void azl_request_push(lua_State *L, azc_request *r) {
   request_box *b;
-  azl_gc_account(L, azc_request_footprint(r));
-  b = azl_box_new(L, &azl_request_type, sizeof *b, 1);
+  b = azl_box_new_counted(L, &azl_request_type, sizeof *b, 1, azc_request_footprint(r));
   b->r = r;
   azl_new_uservalue(L, -1);
 }
@@ -131,7 +130,7 @@ static int l_index(lua_State *L) {
   default:
     break;
   }
-  if (azl_box_method(L, &azl_request_type, 2) != LUA_TNIL)
+  if (azl_box_method(L, 2) != LUA_TNIL)
     return 1;
   lua_pop(L, 1);
   if (azl_uservalue_field(L, 1, "attrs") == LUA_TTABLE) {
@@ -376,11 +375,8 @@ static int l_gc(lua_State *L) {
 }
 
 void azl_request_open(lua_State *L) {
-  static const luaL_Reg meta[] = {{"__index", l_index},
-                                  {"__newindex", l_newindex},
-                                  {"__tostring", l_tostring},
-                                  {"__gc", l_gc},
-                                  {NULL, NULL}};
+  static const luaL_Reg meta[] = {
+      {"__newindex", l_newindex}, {"__tostring", l_tostring}, {"__gc", l_gc}, {NULL, NULL}};
   static const luaL_Reg methods[] = {{"set_bytes_body", l_set_bytes_body},
                                      {"set_text_body", l_set_text_body},
                                      {"_set_json_text", l_set_json_text},
@@ -396,7 +392,7 @@ void azl_request_open(lua_State *L) {
   azl_box_metatable(L, &azl_request_type);
   azl_setfuncs(L, meta, 0);
   azl_newlib(L, methods);
-  azl_box_methods(L, &azl_request_type);
+  azl_box_methods(L, l_index);
   lua_pop(L, 1);
   lua_pushcfunction(L, l_new);
   lua_setfield(L, -2, "request_new");

@@ -13,7 +13,7 @@ typedef struct {
   azc_response *r;
 } response_box;
 
-static const azl_type azl_response_type = {AZL_RESPONSE_MT, 0};
+static const azl_type azl_response_type = {AZL_RESPONSE_MT};
 
 azc_response *azl_response_check(lua_State *L, int idx) {
   response_box *b = azl_box_check(L, idx, &azl_response_type);
@@ -26,10 +26,9 @@ void azl_response_push(lua_State *L, azc_response *r, int req_idx) {
   response_box *b;
   if (req_idx)
     req_idx = azl_absindex(L, req_idx);
-  azl_gc_account(L, azc_response_footprint(r));
   /* user value 1: the lazily made table (headers, attrs, ...); 2: the request, so a response
    * costs no table unless one is needed */
-  b = azl_box_new(L, &azl_response_type, sizeof *b, 2);
+  b = azl_box_new_counted(L, &azl_response_type, sizeof *b, 2, azc_response_footprint(r));
   b->r = r;
 #if LUA_VERSION_NUM >= 504
   if (req_idx) {
@@ -180,7 +179,7 @@ static int l_index(lua_State *L) {
   default:
     break;
   }
-  if (azl_box_method(L, &azl_response_type, 2) != LUA_TNIL)
+  if (azl_box_method(L, 2) != LUA_TNIL)
     return 1;
   lua_pop(L, 1);
   if (azl_uservalue_field(L, 1, "attrs") == LUA_TTABLE) {
@@ -341,9 +340,11 @@ static int l_tostring(lua_State *L) {
 }
 
 void azl_response_open(lua_State *L) {
-  static const luaL_Reg meta[] = {{"__index", l_index},       {"__newindex", l_newindex},
-                                  {"__tostring", l_tostring}, {"__gc", l_gc},
-                                  {"__close", l_close},       {NULL, NULL}};
+  static const luaL_Reg meta[] = {{"__newindex", l_newindex},
+                                  {"__tostring", l_tostring},
+                                  {"__gc", l_gc},
+                                  {"__close", l_close},
+                                  {NULL, NULL}};
   static const luaL_Reg methods[] = {{"close", l_close},
                                      {"_set_content", l_set_content},
                                      {"_set_raw_body", l_set_raw_body},
@@ -357,7 +358,7 @@ void azl_response_open(lua_State *L) {
   azl_box_metatable(L, &azl_response_type);
   azl_setfuncs(L, meta, 0);
   azl_newlib(L, methods);
-  azl_box_methods(L, &azl_response_type);
+  azl_box_methods(L, l_index);
   lua_pop(L, 1);
   lua_pushcfunction(L, l_new);
   lua_setfield(L, -2, "response_new");

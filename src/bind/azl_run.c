@@ -12,7 +12,7 @@
 #include "azl.h"
 
 #define AZL_RUN_MT "azure.core.PipelineRun"
-static const azl_type run_type = {AZL_RUN_MT, 0};
+static const azl_type run_type = {AZL_RUN_MT};
 
 /* Registry keys of the Lua helpers installed by azure/core/pipeline/init.lua (set once). */
 static const char *const HOOK_CALLER_KEY = "azure.core.native.hook_caller";
