@@ -219,6 +219,40 @@ static void test_fold_every_length(void) {
   azc_headers_unref(h);
 }
 
+static void test_arena_then_blocks(void) {
+  /* the first names and values live in the map (256 bytes), later ones in their own blocks;
+   * replacing, folding (add) and removing work the same on both, and clear starts over */
+  azc_headers *h = azc_headers_new(), *c;
+  char name[16], value[64];
+  int i;
+  for (i = 0; i < 12; i++) { /* ~12 x 50 bytes: past the arena */
+    snprintf(name, sizeof name, "X-H%02d", i);
+    snprintf(value, sizeof value, "value-%02d-0123456789012345678901234567890123", i);
+    CHECK_INT(set(h, name, value), AZC_OK);
+  }
+  CHECK_STR(get(h, "x-h00"), "value-00-0123456789012345678901234567890123");
+  CHECK_STR(get(h, "x-h11"), "value-11-0123456789012345678901234567890123");
+  CHECK_INT(set(h, "X-H00", "short"), AZC_OK);            /* replace an arena entry */
+  CHECK_INT(add(h, "x-h01", "more"), AZC_OK);             /* fold: moves out to grow */
+  CHECK_STR(get(h, "X-H01"), "value-01-0123456789012345678901234567890123, more");
+  CHECK_INT(add(h, "X-H01", get(h, "X-H01")), AZC_OK);   /* folding a value into itself */
+  CHECK_STR(get(h, "x-h01"), "value-01-0123456789012345678901234567890123, more, "
+                             "value-01-0123456789012345678901234567890123, more");
+  CHECK_INT(add(h, "x-h11", "tail"), AZC_OK);             /* fold a malloc'd entry */
+  CHECK(azc_headers_remove(h, "X-H02", 5));
+  CHECK(get(h, "x-h02") == NULL);
+  CHECK_STR(get(h, "x-h00"), "short");
+  c = azc_headers_copy(h);
+  CHECK_INT((int)azc_headers_count(c), 11);
+  CHECK_STR(get(c, "x-h11"), "value-11-0123456789012345678901234567890123, tail");
+  azc_headers_clear(h);
+  CHECK_INT((int)azc_headers_count(h), 0);
+  CHECK_INT(set(h, "A", "1"), AZC_OK); /* the arena is reused after clear */
+  CHECK_STR(get(h, "a"), "1");
+  azc_headers_unref(c);
+  azc_headers_unref(h);
+}
+
 static void test_refcount_and_copy(void) {
   azc_headers *h = azc_headers_new(), *c;
   set(h, "A", "1");
@@ -406,6 +440,7 @@ int main(void) {
   CTEST_RUN(test_values_nul_terminated_and_lengths);
   CTEST_RUN(test_non_ascii_not_folded);
   CTEST_RUN(test_fold_every_length);
+  CTEST_RUN(test_arena_then_blocks);
   CTEST_RUN(test_refcount_and_copy);
   CTEST_RUN(test_clear);
   CTEST_RUN(test_iteration_skips_tombstones_and_remove_while_iterating);

@@ -18,8 +18,11 @@
 #include <string.h>
 
 /* Most maps hold a handful of headers (a request's user agent and request id): their entries
- * live inside the map, so a small map is one allocation plus one per header. */
-enum { INLINE = 4 };
+ * and, up to ARENA bytes, their names and values live inside the map, so a small map is one
+ * allocation. A request's map is freed by the collector along with many others at once, so
+ * fewer small blocks there also spare the allocator's bins. Arena space is not reused when an
+ * entry is replaced or removed (maps are short-lived); past it, each entry has its own block. */
+enum { INLINE = 4, ARENA = 256 };
 
 typedef struct azc_hentry {
   char *name; /* NUL-terminated, case of the last set; NULL marks a tombstone. Owns the block */
@@ -38,7 +41,19 @@ struct azc_headers {
   size_t *index;
   size_t index_cap; /* power of two, >= 2 * cap (0 while nothing is allocated) */
   azc_hentry inline_entries[INLINE]; /* `entries` until the map outgrows them */
+  size_t arena_used;
+  char arena[ARENA]; /* "name\0value\0" blocks of the first entries */
 };
+
+static int in_arena(const azc_headers *h, const char *p) {
+  return (uintptr_t)p >= (uintptr_t)h->arena && (uintptr_t)p < (uintptr_t)(h->arena + ARENA);
+}
+
+/* Free an entry's block unless it is in the arena. */
+static void release(const azc_headers *h, char *block) {
+  if (block && !in_arena(h, block))
+    free(block);
+}
 
 static uint32_t name_hash(const char *s, size_t len) {
   /* Eight bytes at a time, each ORed with 0x20: ASCII letters fold to lower case, so names that
@@ -111,14 +126,20 @@ static azc_hentry *find(const azc_headers *h, const char *name, size_t len) {
   return find_hashed(h, name, len, name_hash(name, len));
 }
 
-/* One block holding "name\0value\0". */
-static char *entry_block(const char *name, size_t name_len, const char *value, size_t value_len) {
+/* One block holding "name\0value\0": in the map's arena while it has room. */
+static char *entry_block(azc_headers *h, const char *name, size_t name_len, const char *value,
+                         size_t value_len) {
   char *b;
+  size_t need;
   if (value_len > SIZE_MAX - name_len - 2)
     return NULL;
-  b = malloc(name_len + value_len + 2);
-  if (!b)
+  need = name_len + value_len + 2;
+  if (need <= ARENA - h->arena_used) {
+    b = h->arena + h->arena_used;
+    h->arena_used += need;
+  } else if (!(b = malloc(need))) {
     return NULL;
+  }
   memcpy(b, name, name_len);
   b[name_len] = '\0';
   if (value_len)
@@ -186,8 +207,10 @@ static azc_code reserve_one(azc_headers *h) {
 }
 
 azc_headers *azc_headers_new(void) {
-  azc_headers *h = azc__zalloc(sizeof *h);
+  /* the arena is written before it is read: only the members before it are zeroed */
+  azc_headers *h = malloc(sizeof *h);
   if (h) {
+    memset(h, 0, offsetof(azc_headers, arena));
     h->refs = 1;
     h->entries = h->inline_entries;
     h->cap = INLINE;
@@ -204,7 +227,7 @@ azc_headers *azc_headers_ref(azc_headers *h) {
 static void free_entries(azc_headers *h) {
   size_t i;
   for (i = 0; i < h->used; i++)
-    free(h->entries[i].name); /* the value lives in the same block */
+    release(h, h->entries[i].name); /* the value lives in the same block */
 }
 
 void azc_headers_unref(azc_headers *h) {
@@ -250,7 +273,7 @@ static azc_code append(azc_headers *h, const char *name, size_t name_len, uint32
   size_t slot = 0;
   if (reserve_one(h) != AZC_OK)
     return AZC_ERR_NOMEM;
-  n = entry_block(name, name_len, value ? value : "", value_len);
+  n = entry_block(h, name, name_len, value ? value : "", value_len);
   if (!n)
     return AZC_ERR_NOMEM;
   if (h->index_cap)
@@ -283,10 +306,10 @@ azc_code azc_headers_set(azc_headers *h, const char *name, size_t name_len, cons
   /* A new block with the written case (same length: the names compared equal ignoring case);
    * built before the old one is freed, so a failure changes nothing and @p value may point
    * into the old value. */
-  n = entry_block(name, name_len, value ? value : "", value_len);
+  n = entry_block(h, name, name_len, value ? value : "", value_len);
   if (!n)
     return AZC_ERR_NOMEM;
-  free(e->name);
+  release(h, e->name);
   e->name = n;
   e->value = n + name_len + 1;
   e->value_len = value_len;
@@ -313,7 +336,13 @@ azc_code azc_headers_add(azc_headers *h, const char *name, size_t name_len, cons
   alias = value && (uintptr_t)value >= (uintptr_t)e->name &&
           (uintptr_t)value <= (uintptr_t)(e->value + e->value_len);
   offset = alias ? (size_t)(value - e->name) : 0;
-  v = realloc(e->name, e->name_len + 1 + e->value_len + 2 + value_len + 1);
+  if (in_arena(h, e->name)) { /* moves out of the arena to grow */
+    v = malloc(e->name_len + 1 + e->value_len + 2 + value_len + 1);
+    if (v)
+      memcpy(v, e->name, e->name_len + 1 + e->value_len + 1);
+  } else {
+    v = realloc(e->name, e->name_len + 1 + e->value_len + 2 + value_len + 1);
+  }
   if (!v)
     return AZC_ERR_NOMEM;
   if (alias)
@@ -343,7 +372,7 @@ int azc_headers_remove(azc_headers *h, const char *name, size_t name_len) {
   if (!e)
     return 0;
   /* Tombstone: the index slot stays, pointing at an entry that no longer matches anything. */
-  free(e->name);
+  release(h, e->name);
   e->name = e->value = NULL;
   e->name_len = e->value_len = 0;
   h->live--;
@@ -360,7 +389,7 @@ size_t azc_headers_footprint(const azc_headers *h) {
   if (h->entries != h->inline_entries)
     n += h->cap * sizeof *h->entries;
   for (i = 0; i < h->used; i++)
-    if (h->entries[i].name)
+    if (h->entries[i].name && !in_arena(h, h->entries[i].name))
       n += h->entries[i].name_len + h->entries[i].value_len + 2;
   return n;
 }
@@ -370,6 +399,7 @@ void azc_headers_clear(azc_headers *h) {
     return;
   free_entries(h);
   h->used = h->live = 0;
+  h->arena_used = 0;
   if (h->index)
     memset(h->index, 0, h->index_cap * sizeof *h->index);
 }
