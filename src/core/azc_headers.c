@@ -4,13 +4,13 @@
  * Layout: an array of entries in insertion order plus, once the map outgrows SMALL entries, an
  * open-addressing index (linear probing) keyed on the ASCII-lowercased name; small maps (most
  * requests and responses) are searched linearly by hash and allocate no index. Each entry's name
- * and value live in one allocation ("name\0value\0"). The index holds entry positions + 1
- * (0 = empty slot) and is kept at most half full, so probes stay short. A removed entry becomes a tombstone
- * (name == NULL): its index slot keeps pointing at it, which is exactly what linear probing
- * needs to keep later chains reachable. Tombstones are squeezed out (and the index rebuilt)
- * when a new name is appended and they make up more than half of the array; doing it there and
- * not in remove keeps positions stable, so removing the entry just returned by the iterator is
- * safe. Every operation is O(1) amortised, iteration O(n).
+ * and value live in one block ("name\0value\0"), the first ones inside the map (its arena). The
+ * index holds entry positions + 1 (0 = empty slot) and is kept at most half full, so probes stay
+ * short. A removed entry becomes a tombstone (name == NULL): its index slot keeps pointing at it,
+ * which is exactly what linear probing needs to keep later chains reachable. Tombstones are
+ * squeezed out (and the index rebuilt) when a new name is appended and they make up more than half
+ * of the array; doing it there and not in remove keeps positions stable, so removing the entry just
+ * returned by the iterator is safe. Every operation is O(1) amortised, iteration O(n).
  */
 #include "azc_headers.h"
 
@@ -39,7 +39,7 @@ struct azc_headers {
   size_t cap;  /* allocated entries */
   size_t live; /* entries that are not tombstones */
   size_t *index;
-  size_t index_cap; /* power of two, >= 2 * cap (0 while nothing is allocated) */
+  size_t index_cap;                  /* power of two, >= 2 * cap (0 while nothing is allocated) */
   azc_hentry inline_entries[INLINE]; /* `entries` until the map outgrows them */
   size_t arena_used;
   char arena[ARENA]; /* "name\0value\0" blocks of the first entries */
