@@ -108,6 +108,24 @@ describe("C memory and the collector (requests)", function()
       end
       assert.is_true(alive(seen) < ROUNDS / 4, "requests still alive: " .. alive(seen))
    end)
+
+   it("a script that replaces the collector record a metatable keeps corrupts nothing", function()
+      -- getmetatable(request)[1] is the per-state record azl_box_new_counted counts through;
+      -- anything else put there must be refused, not written to
+      local req = rest.HttpRequest.new("GET", helper.url("/echo"))
+      local mt = getmetatable(req)
+      local record = rawget(mt, 1)
+      assert.equal("userdata", type(record))
+      for _, fake in ipairs({ io.stderr, req, "x", 42 }) do
+         rawset(mt, 1, fake)
+         for _ = 1, 50 do rest.HttpRequest.new("POST", helper.url("/echo"), { content = "b" }) end
+      end
+      rawset(mt, 1, record)
+      local client = core.PipelineClient.new(helper.url(""))
+      assert.equal(200, assert(client:send_request(req)).status_code)
+      assert.is_true(io.type(io.stderr) == "file")
+      client:close()
+   end)
 end)
 
 -- Last: once the probe in azl_gc.c has found an incremental collector it leaves the state alone

@@ -64,6 +64,8 @@ void azl_gc_account(lua_State *L, size_t bytes);
 /* The same with the per-state record already at hand (azl_gc_push_state pushes it; NULL: no-op);
  * box metatables keep it, see azl_box_new_counted. */
 void azl_gc_push_state(lua_State *L);
+/* The record at @p idx, or NULL when that value is not one (Lua code can reach a copy). */
+void *azl_gc_state_at(lua_State *L, int idx);
 void azl_gc_account_with(lua_State *L, void *state, size_t bytes);
 
 /* azl_run.c: the PipelineRun userdata (opened by azl_pipeline_open). */

@@ -45,7 +45,7 @@ static void *make(lua_State *L, const azl_type *t, size_t size, int nuv, int cou
     /* before the box exists: a collection this asks for cannot see (and promote) it */
     void *st;
     lua_rawgeti(L, -1, 1);
-    st = lua_touserdata(L, -1);
+    st = azl_gc_state_at(L, -1); /* checked: a script can replace mt[1] */
     lua_pop(L, 1);
     azl_gc_account_with(L, st, footprint);
   }

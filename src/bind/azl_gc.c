@@ -43,7 +43,12 @@ static const char STATE_KEY = 0; /* its address keys the per-state record in the
 
 typedef enum gc_mode { MODE_UNKNOWN = 0, MODE_GENERATIONAL, MODE_OTHER } gc_mode;
 
+/* A typed box (azl_box.c) without a metatable: box metatables keep it at [1], where Lua code can
+ * reach it (getmetatable), so it is only used after azl_box_test says it is this record. */
+static const azl_type gc_type = {"azure.core.CollectorRecord"};
+
 typedef struct gc_state {
+  const azl_type *type;
   size_t bytes;   /* counted bytes not yet handed over (< 1 KiB) */
   unsigned small; /* small objects since the last minor collection asked for */
   gc_mode mode;
@@ -77,6 +82,7 @@ static int running(lua_State *L) {
 
 void azl_gc_open(lua_State *L) {
   gc_state *st = lua_newuserdata(L, sizeof *st);
+  st->type = &gc_type;
   st->bytes = 0;
   st->small = 0;
   st->mode = running(L) ? probe_mode(L) : MODE_UNKNOWN;
@@ -101,6 +107,8 @@ void azl_gc_push_state(lua_State *L) {
   lua_rawget(L, LUA_REGISTRYINDEX);
 }
 
+void *azl_gc_state_at(lua_State *L, int idx) { return azl_box_test(L, idx, &gc_type); }
+
 void azl_gc_account_with(lua_State *L, void *state, size_t bytes) {
   gc_state *st = state;
   size_t kb;
@@ -122,7 +130,7 @@ void azl_gc_account_with(lua_State *L, void *state, size_t bytes) {
 void azl_gc_account(lua_State *L, size_t bytes) {
   void *st;
   azl_gc_push_state(L);
-  st = lua_touserdata(L, -1);
+  st = azl_gc_state_at(L, -1);
   lua_pop(L, 1);
   azl_gc_account_with(L, st, bytes);
 }
