@@ -35,7 +35,8 @@ local function paired(a, b, field)
 end
 local base = rows.curl_raw
 local brps, bcpu = median(base.rps), median(base.cpu)
-print(("%d sequential keep-alive GETs of a 99-byte body, %d interleaved rounds"):format(n, #base.rps))
+print(("%d sequential keep-alive GETs of a 99-byte body, %d interleaved rounds")
+   :format(n, #base.rps))
 local hdr = rows.curl_headers
 local hcpu = hdr and median(hdr.cpu)
 print("| client | req/s | x libcurl req/s | CPU us/req | x libcurl CPU | x libcurl+headers CPU "

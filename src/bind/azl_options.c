@@ -16,6 +16,13 @@ static int string_key(int key) {
          key == AZC_OPT_PROXIES_HTTPS || key == AZC_OPT_PROXIES_NO_PROXY;
 }
 
+/* Keys whose value is a flag (any value; Lua truthiness). */
+static int flag_key(int key) {
+  return key == AZC_OPT_STREAM || key == AZC_OPT_PERMIT_REDIRECTS ||
+         key == AZC_OPT_USER_AGENT_OVERWRITE || key == AZC_OPT_ENFORCE_HTTPS ||
+         key == AZC_OPT_LOGGING_ENABLE;
+}
+
 /* Keys whose value stays with the host (a Lua function): the core records "given". */
 int azl_options_host_key(int key) {
   return key == AZC_OPT_RAW_REQUEST_HOOK || key == AZC_OPT_RAW_RESPONSE_HOOK;
@@ -25,13 +32,11 @@ static void set_option(lua_State *L, azc_options *o, int key, int vidx) {
   int t = lua_type(L, vidx);
   azc_code rc = AZC_OK;
   const char *name = azc_opt_name((azc_opt)key);
-  if (t == LUA_TBOOLEAN && !lua_toboolean(L, vidx) && key != AZC_OPT_STREAM &&
-      key != AZC_OPT_PERMIT_REDIRECTS && key != AZC_OPT_USER_AGENT_OVERWRITE &&
-      key != AZC_OPT_ENFORCE_HTTPS) {
-    rc = azc_options_set_none(o, (azc_opt)key); /* false is azure-core's explicit None */
-  } else if (key == AZC_OPT_STREAM || key == AZC_OPT_PERMIT_REDIRECTS ||
-             key == AZC_OPT_USER_AGENT_OVERWRITE || key == AZC_OPT_ENFORCE_HTTPS ||
-             key == AZC_OPT_LOGGING_ENABLE) {
+  /* false is azure-core's explicit None; the flags other than logging_enable keep a boolean */
+  if (t == LUA_TBOOLEAN && !lua_toboolean(L, vidx) &&
+      (!flag_key(key) || key == AZC_OPT_LOGGING_ENABLE)) {
+    rc = azc_options_set_none(o, (azc_opt)key);
+  } else if (flag_key(key)) {
     rc = azc_options_set_bool(o, (azc_opt)key, lua_toboolean(L, vidx));
   } else if (key == AZC_OPT_LOGGER) {
     /* a logger from azure.core.logging, or a logger's name: the core keeps the name */
@@ -95,10 +100,7 @@ static void set_option(lua_State *L, azc_options *o, int key, int vidx) {
 static const char *bad_type(lua_State *L, int key, int vidx) {
   int t = lua_type(L, vidx);
   const char *want = NULL;
-  if (key == AZC_OPT_STREAM || key == AZC_OPT_PERMIT_REDIRECTS ||
-      key == AZC_OPT_USER_AGENT_OVERWRITE || key == AZC_OPT_ENFORCE_HTTPS ||
-      key == AZC_OPT_LOGGING_ENABLE || azl_options_host_key(key) ||
-      (t == LUA_TBOOLEAN && !lua_toboolean(L, vidx)))
+  if (flag_key(key) || azl_options_host_key(key) || (t == LUA_TBOOLEAN && !lua_toboolean(L, vidx)))
     want = NULL;
   else if (key == AZC_OPT_LOGGER && t == LUA_TTABLE) {
     lua_getfield(L, vidx, "name"); /* a logger from azure.core.logging has a string name */

@@ -64,9 +64,7 @@ azc_request *azc_request_new(const char *method, const char *url) {
   r->refs = 1;
   r->url_cap = ulen + 1;
   r->headers = azc_headers_new();
-  if (!r->headers ||
-      azc__set_inline_string(&r->method, r->method_inline, sizeof r->method_inline, method, strlen(method)) !=
-          AZC_OK ||
+  if (!r->headers || azc_request_set_method(r, method) != AZC_OK ||
       azc__set_inline_string(&r->url, r->url_inline, r->url_cap, url, ulen) != AZC_OK) {
     azc_request_unref(r);
     return NULL;
@@ -130,7 +128,8 @@ azc_request *azc_request_copy(const azc_request *r) {
 const char *azc_request_method(const azc_request *r) { return r->method; }
 
 azc_code azc_request_set_method(azc_request *r, const char *method) {
-  return azc__set_inline_string(&r->method, r->method_inline, sizeof r->method_inline, method, strlen(method));
+  return azc__set_inline_string(&r->method, r->method_inline, sizeof r->method_inline, method,
+                                strlen(method));
 }
 
 const char *azc_request_url(const azc_request *r) { return r->url; }
