@@ -135,8 +135,8 @@ void *azc__grow_inline(void *cur, void *inline_buf, size_t used, size_t size);
  * request (a pipeline's runs, a transport's transfers) keeps the last freed block for the next
  * one: blocks over ~1 KiB miss glibc's per-thread cache and make malloc consolidate its fast
  * bins on every request. Not thread-safe: an owner is used from one thread at a time. Built
- * with AddressSanitizer (or -DAZC_NO_BLOCK_CACHE) every take/give is a plain azc__zalloc and
- * free, so use-after-free stays detectable.
+ * with AddressSanitizer (or -DAZC_NO_BLOCK_CACHE) every take/give is a plain malloc (its first
+ * zero_len bytes zeroed) and free, so use-after-free stays detectable.
  */
 typedef struct azc__block_cache {
   void *block;

@@ -86,7 +86,7 @@ int azc_opt_lookup(const char *name, size_t len);
 void azc_options_init(azc_options *o);
 /** @brief Move @p src's values into @p dst (which must own nothing); @p src is left empty. */
 void azc_options_move(azc_options *dst, azc_options *src);
-/** @brief Free owned values and zero. */
+/** @brief Free owned values; every key is absent afterwards. */
 void azc_options_clear(azc_options *o);
 
 /** @brief Set a value (replacing any). Strings are copied; headers are referenced. */

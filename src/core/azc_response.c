@@ -505,6 +505,7 @@ size_t azc_response_footprint(const azc_response *r) {
     n += strlen(r->url) + 1;
   return n;
 }
+
 int azc_response_is_stream_consumed(const azc_response *r) {
   return r->consumed || r->started || r->is_read;
 }
