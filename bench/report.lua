@@ -2,6 +2,8 @@
 -- Two estimates of each ratio: the ratio of the medians, and the median of the per-round ratios
 -- (each client against raw libcurl measured in the same round, seconds apart). CPU time on a
 -- shared VM drifts by tens of percent within minutes; pairing by round cancels that drift.
+-- The per-round medians come with a 95% bootstrap interval (2,000 resamples of the rounds, fixed
+-- seed): a target inside the interval is not resolved by the run, whichever side the median is.
 local path, n = arg[1], tonumber(arg[2])
 local rows, order = {}, {}
 for line in io.lines(path) do
@@ -24,14 +26,31 @@ local function median(t)
    if m == 0 then return 0 end
    return m % 2 == 1 and s[(m + 1) / 2] or (s[m / 2] + s[m / 2 + 1]) / 2
 end
--- median over the rounds both ran of a's field / b's (a failed run leaves its round out)
-local function paired(a, b, field)
-   local r = {}
-   for round, x in pairs(a.by_round) do
-      local y = b.by_round[round]
-      if y then r[#r + 1] = x[field] / y[field] end
+-- a's field / b's for each round both ran (a failed run leaves its round out), in round order
+local function ratios(a, b, field)
+   local r, rounds = {}, {}
+   for round in pairs(a.by_round) do
+      if b.by_round[round] then rounds[#rounds + 1] = tonumber(round) end
    end
-   return median(r)
+   table.sort(rounds)
+   for i, round in ipairs(rounds) do
+      round = tostring(round)
+      r[i] = a.by_round[round][field] / b.by_round[round][field]
+   end
+   return r
+end
+-- the median of the ratios and its 95% bootstrap interval, as "m [lo-hi]"
+local function paired(a, b, field)
+   local r = ratios(a, b, field)
+   if #r < 5 then return ("%.3f"):format(median(r)) end
+   math.randomseed(1)
+   local meds, sample = {}, {}
+   for k = 1, 2000 do
+      for i = 1, #r do sample[i] = r[math.random(#r)] end
+      meds[k] = median(sample)
+   end
+   table.sort(meds)
+   return ("%.3f [%.3f-%.3f]"):format(median(r), meds[50], meds[1951])
 end
 local base = rows.curl_raw
 local brps, bcpu = median(base.rps), median(base.cpu)
@@ -45,7 +64,7 @@ print("|---|---|---|---|---|---|---|---|")
 for _, name in ipairs(order) do
    local r = rows[name]
    local rps, cpu = median(r.rps), median(r.cpu)
-   print(("| %s | %.0f | %.2f | %.1f | %.2f | %s | %.2f | %.3f |"):format(name, rps, rps / brps,
+   print(("| %s | %.0f | %.2f | %.1f | %.2f | %s | %s | %s |"):format(name, rps, rps / brps,
       cpu, cpu / bcpu, hcpu and ("%.2f"):format(cpu / hcpu) or "-", paired(r, base, "rps"),
       paired(r, base, "cpu")))
 end

@@ -5,7 +5,8 @@
 # pipeline with no Lua (bench/c_pipeline.c), the default PipelineClient with the native driver,
 # and the same with the Lua driver. Rounds are interleaved; medians are reported as ratios to raw
 # libcurl (req/s, and CPU per request from each client's own loop timing), both as ratios of
-# medians and as medians of the per-round ratios (drift between rounds cancels).
+# medians and as medians of the per-round ratios (drift between rounds cancels), the latter with
+# a 95% bootstrap interval: a target inside the interval is not settled by the run.
 #   sh bench/run.sh                 # N=20000 RUNS=5
 #   N=5000 RUNS=3 sh bench/run.sh   # quicker
 #   INSTR=1 sh bench/run.sh         # also instructions per request under callgrind
