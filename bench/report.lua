@@ -30,13 +30,10 @@ end
 local function ratios(a, b, field)
    local r, rounds = {}, {}
    for round in pairs(a.by_round) do
-      if b.by_round[round] then rounds[#rounds + 1] = tonumber(round) end
+      if b.by_round[round] then rounds[#rounds + 1] = round end
    end
-   table.sort(rounds)
-   for i, round in ipairs(rounds) do
-      round = tostring(round)
-      r[i] = a.by_round[round][field] / b.by_round[round][field]
-   end
+   table.sort(rounds, function(x, y) return tonumber(x) < tonumber(y) end)
+   for i, round in ipairs(rounds) do r[i] = a.by_round[round][field] / b.by_round[round][field] end
    return r
 end
 -- the median of the ratios and its 95% bootstrap interval, as "m [lo-hi]"

@@ -1,5 +1,6 @@
 -- bench/report.lua: the benchmark's arithmetic (ratios of medians, medians of per-round ratios
--- and their bootstrap intervals) on a fixed set of runs, so a change to the report cannot silently change what it claims.
+-- and their bootstrap intervals) on a fixed set of runs, so a change to the report cannot
+-- silently change what it claims.
 local function report(lines, n)
    local path = os.tmpname()
    local f = assert(io.open(path, "w"))
